@@ -1,0 +1,187 @@
+package dialect
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/strata-go/strata/lock"
+)
+
+// Execer is what statements run through: *sql.DB, *sql.Conn, *sql.Tx and
+// *migration.Tx all satisfy it, so helpers such as table rebuilds accept any
+// of them.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Dialect is what the migration manager needs to know about a database.
+//
+// Table names passed to a Dialect are the version table's name as configured:
+// a plain identifier, or on databases with schemas "schema.table". They have
+// already been checked by [ValidTableName]; quote them with [QuoteTable].
+type Dialect interface {
+	// Name is the name the dialect registers under, such as "postgres".
+	Name() string
+	// QuoteIdent quotes one identifier so that any name, including reserved
+	// words and names containing quote characters, is taken literally.
+	QuoteIdent(name string) string
+	// Placeholder returns the n-th (1-based) bind parameter: "$1" or "?".
+	Placeholder(n int) string
+	// TransactionalDDL reports whether schema changes can be rolled back.
+	// Where they cannot, the manager records a migration as dirty before
+	// running it and clean after.
+	TransactionalDDL() bool
+	// VersionTableDDL returns the statements that create the version table
+	// if it does not exist. The table has the columns described in
+	// [VersionTableColumns].
+	VersionTableDDL(table string) []string
+	// HasTable reports whether table exists. The manager calls it only when
+	// reading the version table failed, to tell "not created yet" from a
+	// real error.
+	HasTable(ctx context.Context, q Execer, table string) (bool, error)
+	// Locker returns the lock that serialises every migrator of the database
+	// that uses the version table opts.Table.
+	Locker(opts LockOptions) lock.Locker
+}
+
+// LockOptions configures the default Locker a Dialect returns.
+type LockOptions struct {
+	// Table is the version table the lock guards.
+	Table string
+	// Logger receives a line every few seconds while the lock is awaited,
+	// naming the holder where the database can say. Nil is silent.
+	Logger *slog.Logger
+}
+
+// VersionTableColumns documents the columns every version table has, in the
+// manager's terms. Dialects choose the column types.
+//
+//	id           text, primary key: the migration ID
+//	seq          integer, unique: the order in which migrations were applied
+//	description  text, may be empty
+//	applied_at   timestamp in UTC
+//	duration_us  integer: how long Up took, in microseconds
+//	dirty        boolean: the migration started but did not finish
+//	fingerprint  text: a digest of the whole applied set after this row
+const VersionTableColumns = "id, seq, description, applied_at, duration_us, dirty, fingerprint"
+
+// Hooks is an optional interface for dialects that must prepare the pinned
+// connection around migration transactions. SQLite uses it to switch foreign
+// key enforcement off (it cannot change inside a transaction) and to check
+// the foreign keys before each commit.
+type Hooks interface {
+	// PrepareConn is called on the locked connection before the first
+	// migration transaction of a run. The returned function undoes it; the
+	// manager calls it after the last transaction, on every path.
+	PrepareConn(ctx context.Context, conn *sql.Conn) (restore func(context.Context) error, err error)
+	// BeforeCommit is called after a migration's Up or Down succeeded, in its
+	// transaction (or on the connection, for migrations that run without
+	// one). An error fails the migration and rolls it back.
+	BeforeCommit(ctx context.Context, ex Execer) error
+}
+
+// ColumnDropper is an optional interface for dialects whose ALTER TABLE
+// cannot drop a column in place. [DropColumn] uses it.
+type ColumnDropper interface {
+	DropColumn(ctx context.Context, ex Execer, table, column string) error
+}
+
+// DropColumn drops column from table on any dialect: natively with ALTER
+// TABLE ... DROP COLUMN, or through the dialect's [ColumnDropper] where
+// ALTER TABLE cannot (SQLite rebuilds the table).
+func DropColumn(ctx context.Context, d Dialect, ex Execer, table, column string) error {
+	if cd, ok := d.(ColumnDropper); ok {
+		return cd.DropColumn(ctx, ex, table, column)
+	}
+	q := "ALTER TABLE " + QuoteTable(d, table) + " DROP COLUMN " + d.QuoteIdent(column)
+	if _, err := ex.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("drop column %q of %q: %w", column, table, err)
+	}
+	return nil
+}
+
+var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+
+// ValidTableName reports whether name is acceptable as a version table name:
+// letters, digits and underscores, not starting with a digit, optionally
+// qualified by a schema as "schema.table", at most 63 characters a part.
+func ValidTableName(name string) error {
+	if !tableName.MatchString(name) {
+		return fmt.Errorf("invalid table name %q: want letters, digits and underscores, optionally schema-qualified", name)
+	}
+	for _, part := range strings.Split(name, ".") {
+		if len(part) > 63 {
+			return fmt.Errorf("invalid table name %q: %q is longer than 63 characters", name, part)
+		}
+	}
+	return nil
+}
+
+// QuoteTable quotes a possibly schema-qualified table name part by part.
+func QuoteTable(d Dialect, name string) string {
+	schema, table, ok := strings.Cut(name, ".")
+	if !ok {
+		return d.QuoteIdent(name)
+	}
+	return d.QuoteIdent(schema) + "." + d.QuoteIdent(table)
+}
+
+// QuoteDouble quotes an identifier with double quotes, doubling any inside,
+// as standard SQL, PostgreSQL and SQLite do.
+func QuoteDouble(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Dialect{}
+)
+
+// Register makes d available under d.Name() for [Lookup], the way
+// sql.Register makes a driver available to sql.Open. The built-in dialects
+// register themselves when their package is imported. Registering a second
+// dialect under a name already taken is an error.
+func Register(d Dialect) error {
+	if d == nil {
+		return fmt.Errorf("dialect: register nil dialect")
+	}
+	name := d.Name()
+	if name == "" {
+		return fmt.Errorf("dialect: register %T: empty name", d)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[name]; dup {
+		return fmt.Errorf("dialect: register %q: name already registered", name)
+	}
+	registry[name] = d
+	return nil
+}
+
+// Lookup returns the dialect registered under name.
+func Lookup(name string) (Dialect, bool) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	d, ok := registry[name]
+	return d, ok
+}
+
+// Names returns the registered dialect names, sorted.
+func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,29 @@
+// Package dialect is the contract between the migration manager and a
+// database, in the way database/sql/driver is the contract between
+// database/sql and a driver. It imports no driver.
+//
+// The built-in dialects live in subpackages, one per driver, so that a
+// program pulls in only the driver it uses: postgres (pgx), mysql
+// (go-sql-driver/mysql) and sqlite (mattn/go-sqlite3, which needs cgo).
+// Pass a dialect value to migration.NewManager; the registry ([Register],
+// [Lookup]) exists for command lines that take a dialect by name.
+//
+// [Execer] is the set of methods that *sql.DB, *sql.Conn, *sql.Tx and
+// *migration.Tx share; helpers such as [DropColumn] take it.
+//
+// # Adding a dialect
+//
+//  1. Implement [Dialect]: quoting, placeholders, whether DDL is
+//     transactional, the version table's DDL (columns as in
+//     [VersionTableColumns]), HasTable, and a lock.Locker that serialises
+//     migrators across processes and hosts on the connection it is given.
+//  2. If the database must prepare the connection around a migration's
+//     transaction, or check something before commit, implement [Hooks].
+//  3. If ALTER TABLE ... DROP COLUMN does not work, implement
+//     [ColumnDropper].
+//  4. Assert conformance: var _ dialect.Dialect = (*Dialect)(nil).
+//  5. Register it in an init function if a command line should find it by
+//     name.
+//  6. Run the conformance suites in your tests: the manager suite in
+//     integration and the lock suite in lock/locktest.
+package dialect

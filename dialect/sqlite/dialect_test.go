@@ -1,0 +1,226 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/sqlite"
+)
+
+func TestOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	path := filepath.Join(dir, "odd ?name#.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE x (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		path string
+		mode os.FileMode
+	}{
+		{"directory", dir, 0o700 | os.ModeDir},
+		{"database file", path, 0o600},
+		{"WAL file", path + "-wal", 0o600},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fi, err := os.Stat(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode() != tt.mode {
+				t.Fatalf("mode = %v, want %v", fi.Mode(), tt.mode)
+			}
+		})
+	}
+	for _, tt := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		t.Run(tt.pragma, func(t *testing.T) {
+			var got string
+			if err := db.QueryRow(`PRAGMA ` + tt.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
+			}
+		})
+	}
+	if n := db.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("MaxOpenConnections = %d, want 1", n)
+	}
+	file, err := sqlite.File(t.Context(), db)
+	if err != nil || file != path {
+		t.Errorf("File = %q, %v; want %q", file, err, path)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, path, want string }{
+		{"empty path", "", "empty path"},
+		{"parent is a file", filepath.Join(notDir, "x.db"), notDir},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sqlite.Open(tt.path)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMemory(t *testing.T) {
+	db, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	file, err := sqlite.File(t.Context(), db)
+	if err != nil || file != "" {
+		t.Fatalf("File = %q, %v; want empty for memory", file, err)
+	}
+	l := sqlite.New().Locker(dialect.LockOptions{Table: "t"})
+	c1 := conn(t, db)
+	if err := l.Lock(t.Context(), c1); err != nil {
+		t.Fatal(err)
+	}
+	// The in-process lock is not reentrant: a second Lock waits.
+	ctx, cancel := context.WithTimeout(t.Context(), 20e6)
+	defer cancel()
+	if err := l.Lock(ctx, c1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Lock = %v, want DeadlineExceeded", err)
+	}
+	if err := l.Unlock(t.Context(), c1); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Unlock(t.Context(), c1); err == nil {
+		t.Fatal("second Unlock succeeded")
+	}
+}
+
+func conn(t *testing.T, db *sql.DB) *sql.Conn {
+	t.Helper()
+	c, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestDialect(t *testing.T) {
+	d := sqlite.New()
+	if got, ok := dialect.Lookup("sqlite"); !ok || got.Name() != "sqlite" {
+		t.Fatalf("Lookup(sqlite) = %v, %v", got, ok)
+	}
+	if err := dialect.Register(sqlite.New()); err == nil {
+		t.Error("registering sqlite twice succeeded")
+	}
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Odd identifiers survive quoting.
+	for _, name := range []string{"order", `we"ird`, "my col", "ünï"} {
+		q := `CREATE TABLE ` + d.QuoteIdent(name) + ` (` + d.QuoteIdent(name) + ` INTEGER)`
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		ok, err := d.HasTable(t.Context(), db, name)
+		if err != nil || !ok {
+			t.Errorf("HasTable(%q) = %v, %v", name, ok, err)
+		}
+	}
+	if ok, err := d.HasTable(t.Context(), db, "missing"); err != nil || ok {
+		t.Errorf("HasTable(missing) = %v, %v", ok, err)
+	}
+	for range 2 { // idempotent
+		for _, stmt := range d.VersionTableDDL("main.versions") {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if ok, err := d.HasTable(t.Context(), db, "main.versions"); err != nil || !ok {
+		t.Errorf("HasTable(main.versions) = %v, %v", ok, err)
+	}
+	if d.Placeholder(3) != "?" || !d.TransactionalDDL() {
+		t.Error("placeholder or transactional DDL wrong")
+	}
+}
+
+func TestForeignKeyHooks(t *testing.T) {
+	d := sqlite.New()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "fk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) ON DELETE CASCADE); INSERT INTO p VALUES (1); INSERT INTO c VALUES (10, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	c := conn(t, db)
+	restore, err := d.PrepareConn(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pragma := func() int {
+		var on int
+		if err := c.QueryRowContext(t.Context(), `PRAGMA foreign_keys`).Scan(&on); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	if pragma() != 0 {
+		t.Fatal("foreign keys still on after PrepareConn")
+	}
+	tx, err := c.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With enforcement off, deleting the parent does not cascade ...
+	if _, err := tx.Exec(`DELETE FROM p`); err != nil {
+		t.Fatal(err)
+	}
+	// ... and the check before commit names the orphan.
+	err = d.BeforeCommit(t.Context(), tx)
+	var fe *sqlite.ForeignKeyError
+	if !errors.As(err, &fe) || len(fe.Violations) != 1 || fe.Violations[0].Table != "c" || fe.Violations[0].RowID != 10 || fe.Violations[0].Parent != "p" {
+		t.Fatalf("BeforeCommit = %v, want c rowid 10 -> p", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := restore(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if pragma() != 1 {
+		t.Fatal("foreign keys not restored")
+	}
+	c.Close() // the pool has one connection
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM c`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("child rows = %d, %v; want 1", n, err)
+	}
+}

@@ -1,0 +1,537 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/lock"
+)
+
+// Manager applies and rolls back a set of migrations on one database.
+// It is safe for concurrent use, and any number of Managers in any number of
+// processes may run against one database: runs are serialised by the
+// database's own lock.
+type Manager struct {
+	db     *sql.DB
+	d      dialect.Dialect
+	g      *graph
+	cfg    config
+	st     *store
+	locker lock.Locker
+	known  string // fingerprint of every known migration
+}
+
+// NewManager checks the migrations and orders them. It refuses, naming every
+// culprit at once, nil migrations and invalid IDs ([ErrInvalidID]),
+// duplicates ([ErrDuplicateID]), dependencies on unknown IDs
+// ([ErrMissingDependency]) and cycles ([ErrCycle], showing each cycle). It
+// does not touch the database.
+func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (*Manager, error) {
+	if db == nil {
+		return nil, errors.New("migration: NewManager: nil *sql.DB")
+	}
+	if d == nil {
+		return nil, errors.New("migration: NewManager: nil dialect")
+	}
+	cfg := config{table: DefaultTable, lockTimeout: DefaultLockTimeout}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("migration: %w", err)
+		}
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
+	g, err := newGraph(ms)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{db: db, d: d, g: g, cfg: cfg, st: newStore(d, cfg.table), locker: cfg.locker}
+	if m.locker == nil {
+		m.locker = d.Locker(dialect.LockOptions{Table: cfg.table, Logger: cfg.log})
+	}
+	var fp fingerprint
+	for _, id := range g.order {
+		fp.add(id)
+	}
+	m.known = fp.String()
+	return m, nil
+}
+
+// Migrations returns the migrations in the order Up applies them.
+func (m *Manager) Migrations() []Migration {
+	ms := make([]Migration, len(m.g.order))
+	for i, id := range m.g.order {
+		ms[i] = m.g.byID[id]
+	}
+	return ms
+}
+
+// Heads returns the IDs of the migrations nothing depends on: what a new
+// migration would depend on.
+func (m *Manager) Heads() []string { return m.g.heads() }
+
+// Dialect returns the manager's dialect.
+func (m *Manager) Dialect() dialect.Dialect { return m.d }
+
+// Table returns the version table's name.
+func (m *Manager) Table() string { return m.cfg.table }
+
+// Up applies every pending migration. When nothing is pending it returns
+// (nil, nil) after one small read, without taking the lock: this is the path
+// every application start takes.
+func (m *Manager) Up(ctx context.Context) ([]Result, error) {
+	return m.Run(ctx, Target{Direction: DirectionUp})
+}
+
+// UpTo applies id and those of its ancestors not yet applied, and nothing
+// else.
+func (m *Manager) UpTo(ctx context.Context, id string) ([]Result, error) {
+	return m.Run(ctx, Target{Direction: DirectionUp, ID: id})
+}
+
+// Down rolls back the last applied migration.
+func (m *Manager) Down(ctx context.Context) ([]Result, error) {
+	return m.Run(ctx, Target{Direction: DirectionDown})
+}
+
+// DownTo rolls back every applied migration that is neither id nor an
+// ancestor of id, dependants before what they depend on.
+func (m *Manager) DownTo(ctx context.Context, id string) ([]Result, error) {
+	return m.Run(ctx, Target{Direction: DirectionDown, ID: id})
+}
+
+// Reset rolls back every applied migration.
+func (m *Manager) Reset(ctx context.Context) ([]Result, error) {
+	return m.Run(ctx, Target{Direction: DirectionDown, All: true})
+}
+
+// Run does what t says: the general form of [Manager.Up], [Manager.UpTo],
+// [Manager.Down], [Manager.DownTo] and [Manager.Reset].
+//
+// It returns the migrations it applied or rolled back. If one fails, the run
+// stops there: the last Result is that migration with Err set, and the error
+// is an *[Error] naming it and the step. Migrations before it stay applied.
+func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
+	defer recoverInto(&err)
+	if err := m.checkTarget(t); err != nil {
+		return nil, err
+	}
+	if t.Direction == DirectionUp && t.ID == "" && m.upToDate(ctx) {
+		return nil, nil
+	}
+	// Look without the lock first: most runs find nothing to do. A dirty
+	// row may be a migration another process is running right now, so
+	// only the locked look below can conclude it is dirty.
+	st, err := m.load(ctx, m.db)
+	if err != nil {
+		return nil, err
+	}
+	if !st.hasDirty() {
+		steps, err := m.plan(st, t)
+		if err != nil || len(steps) == 0 {
+			return nil, err
+		}
+	}
+	err = m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
+		steps, err := m.plan(st, t)
+		if err != nil || len(steps) == 0 {
+			return err
+		}
+		return m.apply(ctx, conn, st, steps, &res)
+	})
+	return res, err
+}
+
+func (m *Manager) checkTarget(t Target) error {
+	switch t.Direction {
+	case DirectionUp:
+		if t.All {
+			return errors.New("migration: Target.All is for DirectionDown")
+		}
+	case DirectionDown:
+		if t.All && t.ID != "" {
+			return errors.New("migration: Target.All and Target.ID exclude each other")
+		}
+	default:
+		return fmt.Errorf("migration: unknown direction %q", t.Direction)
+	}
+	if t.ID != "" {
+		if _, ok := m.g.byID[t.ID]; !ok {
+			return fmt.Errorf("%w: %q", ErrUnknownMigration, t.ID)
+		}
+	}
+	return nil
+}
+
+// upToDate reports whether the newest row of the version table says every
+// known migration, and nothing else, is applied and clean. Any doubt (no
+// table, a read error) sends the caller down the full path.
+func (m *Manager) upToDate(ctx context.Context) bool {
+	fp, dirty, ok := m.st.head(ctx, m.db)
+	return ok && !dirty && fp == m.known
+}
+
+// withLock pins a connection, takes the lock on it, creates the version
+// table if create is set, reads the state under the lock and calls fn. The
+// lock is released on the same connection on every path; a connection whose
+// release failed is discarded rather than returned to the pool holding the
+// lock.
+func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, *state) error) (err error) {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return stepErr("", StepLock, fmt.Errorf("get connection: %w", err))
+	}
+	discard := false
+	defer func() {
+		if discard {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}()
+
+	lctx := ctx
+	if m.cfg.lockTimeout > 0 {
+		var cancel context.CancelFunc
+		lctx, cancel = context.WithTimeoutCause(ctx, m.cfg.lockTimeout, lock.ErrTimeout)
+		defer cancel()
+	}
+	waitStart := time.Now()
+	if err := m.locker.Lock(lctx, conn); err != nil {
+		return stepErr("", StepLock, err)
+	}
+	m.cfg.log.DebugContext(ctx, "migration lock taken", "wait", time.Since(waitStart))
+	defer func() {
+		if uerr := m.locker.Unlock(context.WithoutCancel(ctx), conn); uerr != nil {
+			discard = true
+			err = errors.Join(err, stepErr("", StepLock, fmt.Errorf("release: %w", uerr)))
+		}
+	}()
+	defer recoverInto(&err)
+
+	if create {
+		if err := m.st.create(ctx, conn); err != nil {
+			return stepErr("", StepState, err)
+		}
+	}
+	st, err := m.load(ctx, conn)
+	if err != nil {
+		return err
+	}
+	return fn(conn, st)
+}
+
+// load reads the version table.
+func (m *Manager) load(ctx context.Context, q dialect.Execer) (*state, error) {
+	recs, err := m.st.read(ctx, q)
+	if err != nil {
+		return nil, stepErr("", StepState, err)
+	}
+	return newState(recs, func(id string) bool { return m.g.byID[id] != nil }), nil
+}
+
+// plan returns the steps t takes from st.
+func (m *Manager) plan(st *state, t Target) ([]Step, error) {
+	if err := m.dirtyErr(st); err != nil {
+		return nil, err
+	}
+	if t.Direction == DirectionUp {
+		var want map[string]bool
+		if t.ID != "" {
+			want = m.g.ancestors(t.ID)
+			want[t.ID] = true
+		}
+		var steps []Step
+		for _, id := range m.g.order {
+			if st.get(id) == nil && (want == nil || want[id]) {
+				steps = append(steps, m.step(id, DirectionUp))
+			}
+		}
+		return steps, nil
+	}
+
+	var roll []Record // newest first
+	switch {
+	case t.All:
+		for _, r := range slices.Backward(st.recs) {
+			if r.Known {
+				roll = append(roll, r)
+			}
+		}
+	case t.ID == "":
+		if len(st.recs) > 0 {
+			last := st.recs[len(st.recs)-1]
+			if !last.Known {
+				return nil, fmt.Errorf("%w: the last applied migration, %q (applied %s), is not in this binary; roll it back with the binary that has it",
+					ErrUnknownApplied, last.ID, last.AppliedAt.Format(time.RFC3339))
+			}
+			roll = append(roll, last)
+		}
+	default:
+		keep := m.g.ancestors(t.ID)
+		keep[t.ID] = true
+		for _, r := range slices.Backward(st.recs) {
+			if r.Known && !keep[r.ID] {
+				roll = append(roll, r)
+			}
+		}
+	}
+	if len(roll) == 0 {
+		return nil, nil
+	}
+	oldest := roll[len(roll)-1].Seq
+	var unknown []string
+	for _, r := range st.recs {
+		if !r.Known && r.Seq > oldest {
+			unknown = append(unknown, fmt.Sprintf("%q", r.ID))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%w: %s applied after %q, which this run would roll back; roll back with the binary that has them",
+			ErrUnknownApplied, strings.Join(unknown, ", "), roll[len(roll)-1].ID)
+	}
+	steps := make([]Step, len(roll))
+	for i, r := range roll {
+		steps[i] = m.step(r.ID, DirectionDown)
+	}
+	return steps, nil
+}
+
+func (m *Manager) step(id string, dir Direction) Step {
+	mg := m.g.byID[id]
+	return Step{
+		ID:             id,
+		Description:    description(mg),
+		Direction:      dir,
+		BackupRequired: mg.BackupRequired(),
+		NoTransaction:  noTransaction(mg),
+	}
+}
+
+func (m *Manager) dirtyErr(st *state) error {
+	for _, r := range st.recs {
+		if r.Dirty {
+			return &Error{ID: r.ID, Step: StepState, Err: fmt.Errorf(
+				"%w: it started at %s and did not finish, and its changes are not transactional; "+
+					"inspect the database, then mark it applied or not applied with Manager.Repair (CLI: repair %s --applied|--not-applied)",
+				ErrDirty, r.AppliedAt.Format(time.RFC3339), r.ID)}
+		}
+	}
+	return nil
+}
+
+// apply runs steps on the locked connection, appending to res as it goes.
+func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []Step, res *[]Result) (err error) {
+	hooks, _ := m.d.(dialect.Hooks)
+	if hooks != nil {
+		restore, err := hooks.PrepareConn(ctx, conn)
+		if err != nil {
+			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
+		}
+		defer func() {
+			if rerr := restore(context.WithoutCancel(ctx)); rerr != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				err = errors.Join(err, stepErr("", StepState, rerr))
+			}
+		}()
+	}
+	for _, s := range steps {
+		r, err := m.applyOne(ctx, conn, st, s, hooks)
+		*res = append(*res, r)
+		if m.cfg.progress != nil {
+			m.cfg.progress(r)
+		}
+		if err != nil {
+			m.cfg.log.ErrorContext(ctx, "migration failed", "migration", s.ID, "direction", string(s.Direction), "error", err)
+			return err
+		}
+		m.cfg.log.InfoContext(ctx, "migration "+string(s.Direction), "migration", s.ID, "direction", string(s.Direction), "duration", r.Duration)
+	}
+	return nil
+}
+
+func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks) (r Result, err error) {
+	mg := m.g.byID[s.ID]
+	r = Result{ID: s.ID, Description: s.Description, Direction: s.Direction}
+	defer func() { r.Err = err }()
+	if err := ctx.Err(); err != nil {
+		return r, stepErr(s.ID, string(s.Direction), err)
+	}
+	if s.BackupRequired {
+		path, err := m.backup(ctx, conn, s)
+		r.Backup = path
+		if err != nil {
+			return r, stepErr(s.ID, StepBackup, err)
+		}
+		m.cfg.log.InfoContext(ctx, "database backed up", "migration", s.ID, "direction", string(s.Direction), "file", path)
+	}
+	start := time.Now()
+	if m.d.TransactionalDDL() && !s.NoTransaction {
+		err = m.applyTx(ctx, conn, st, mg, s.Direction, start, hooks)
+	} else {
+		err = m.applyConn(ctx, conn, st, mg, s.Direction, start, hooks)
+	}
+	r.Duration = time.Since(start)
+	return r, err
+}
+
+// applyTx runs one migration and its bookkeeping in one transaction.
+func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) error {
+	id, step := mg.ID(), string(dir)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return stepErr(id, step, fmt.Errorf("begin transaction: %w", err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	mtx := &Tx{ex: tx, d: m.d, inTx: true}
+	if err := m.run(ctx, mg, dir, mtx); err != nil {
+		return err
+	}
+	if hooks != nil {
+		if err := hooks.BeforeCommit(ctx, tx); err != nil {
+			return stepErr(id, step, err)
+		}
+	}
+	var rec Record
+	var after *state
+	if dir == DirectionUp {
+		rec = st.next(mg, time.Since(start), false)
+		if err := m.st.insert(ctx, tx, rec); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+	} else {
+		after = st.without(id)
+		if err := m.st.delete(ctx, tx, id); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+		if err := m.syncHead(ctx, tx, after); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return stepErr(id, StepRecord, fmt.Errorf("commit: %w", err))
+	}
+	committed = true
+	if after != nil {
+		*st = *after
+	} else {
+		st.push(rec)
+	}
+	return nil
+}
+
+// applyConn runs one migration outside a transaction: the row is marked
+// dirty first and clean after, so a failure half way is never mistaken for
+// success.
+func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) error {
+	id, step := mg.ID(), string(dir)
+	mtx := &Tx{ex: conn, d: m.d}
+	if dir == DirectionUp {
+		if err := call(ctx, mg.Validate, mtx); err != nil {
+			return stepErr(id, StepValidate, err)
+		}
+		rec := st.next(mg, 0, true)
+		if err := m.st.insert(ctx, conn, rec); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+		st.push(rec)
+	} else {
+		if err := m.st.setDirty(ctx, conn, id); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+		st.markDirty(id)
+		if head := st.head(); head != nil && head.fingerprint != "" {
+			if err := m.st.setFingerprint(ctx, conn, head.Seq, ""); err != nil {
+				return stepErr(id, StepRecord, err)
+			}
+			head.fingerprint = ""
+		}
+	}
+	failed := func(err error) error {
+		return stepErr(id, step, fmt.Errorf("%w; the migration is recorded as dirty and nothing runs until it is repaired", err))
+	}
+	if err := call(ctx, map[Direction]func(context.Context, *Tx) error{DirectionUp: mg.Up, DirectionDown: mg.Down}[dir], mtx); err != nil {
+		return failed(err)
+	}
+	if hooks != nil {
+		if err := hooks.BeforeCommit(ctx, conn); err != nil {
+			return failed(err)
+		}
+	}
+	if dir == DirectionUp {
+		d := time.Since(start)
+		fp := st.fp
+		fp.add(id)
+		if err := m.st.clean(ctx, conn, id, d, fp.String()); err != nil {
+			return stepErr(id, StepRecord, err)
+		}
+		st.markClean(id, d)
+		return nil
+	}
+	if err := m.st.delete(ctx, conn, id); err != nil {
+		return stepErr(id, StepRecord, err)
+	}
+	*st = *st.without(id)
+	if err := m.syncHead(ctx, conn, st); err != nil {
+		return stepErr(id, StepRecord, err)
+	}
+	return nil
+}
+
+// run calls Validate and Up, or Down, naming the step that failed.
+func (m *Manager) run(ctx context.Context, mg Migration, dir Direction, tx *Tx) error {
+	if dir == DirectionDown {
+		return stepErr(mg.ID(), StepDown, call(ctx, mg.Down, tx))
+	}
+	if err := call(ctx, mg.Validate, tx); err != nil {
+		return stepErr(mg.ID(), StepValidate, err)
+	}
+	return stepErr(mg.ID(), StepUp, call(ctx, mg.Up, tx))
+}
+
+// syncHead makes the newest row carry the fingerprint of st's applied set.
+func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, st *state) error {
+	head := st.head()
+	if head == nil || head.fingerprint == st.fp.String() {
+		return nil
+	}
+	fp := st.fp.String()
+	if err := m.st.setFingerprint(ctx, q, head.Seq, fp); err != nil {
+		return err
+	}
+	head.fingerprint = fp
+	return nil
+}
+
+// call calls f, turning a panic into a *PanicError.
+func call(ctx context.Context, f func(context.Context, *Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f(ctx, tx)
+}
+
+func recoverInto(err *error) {
+	if v := recover(); v != nil {
+		*err = errors.Join(*err, &Error{Step: "internal", Err: &PanicError{Value: v, Stack: debug.Stack()}})
+	}
+}

@@ -1,0 +1,114 @@
+package migration
+
+import (
+	"slices"
+	"time"
+)
+
+// state is the version table as read, kept up to date in memory as a run
+// changes it. It changes only after the database did.
+type state struct {
+	recs []Record       // in seq order
+	pos  map[string]int // index into recs
+	fp   fingerprint    // of the clean rows
+}
+
+func newState(recs []Record, known func(string) bool) *state {
+	st := &state{recs: recs, pos: make(map[string]int, len(recs))}
+	for i := range st.recs {
+		r := &st.recs[i]
+		r.Known = known(r.ID)
+		st.pos[r.ID] = i
+		if !r.Dirty {
+			st.fp.add(r.ID)
+		}
+	}
+	return st
+}
+
+// get returns the row of id, or nil.
+func (st *state) get(id string) *Record {
+	if i, ok := st.pos[id]; ok {
+		return &st.recs[i]
+	}
+	return nil
+}
+
+func (st *state) hasDirty() bool {
+	return slices.ContainsFunc(st.recs, func(r Record) bool { return r.Dirty })
+}
+
+func (st *state) head() *Record {
+	if len(st.recs) == 0 {
+		return nil
+	}
+	return &st.recs[len(st.recs)-1]
+}
+
+// next returns the row that applying mg would add, changing nothing. A
+// clean row carries the fingerprint of the applied set it completes; a
+// dirty one none.
+func (st *state) next(mg Migration, d time.Duration, dirty bool) Record {
+	var seq int64 = 1
+	if h := st.head(); h != nil {
+		seq = h.Seq + 1
+	}
+	r := Record{
+		ID:          mg.ID(),
+		Seq:         seq,
+		Description: description(mg),
+		AppliedAt:   time.Now().UTC(),
+		Duration:    d,
+		Dirty:       dirty,
+		Known:       true,
+	}
+	if !dirty {
+		fp := st.fp
+		fp.add(r.ID)
+		r.fingerprint = fp.String()
+	}
+	return r
+}
+
+// push appends r, as written to the database.
+func (st *state) push(r Record) {
+	st.pos[r.ID] = len(st.recs)
+	st.recs = append(st.recs, r)
+	if !r.Dirty {
+		st.fp.add(r.ID)
+	}
+}
+
+// without returns a copy of st without the row of id.
+func (st *state) without(id string) *state {
+	recs := make([]Record, 0, len(st.recs))
+	for _, r := range st.recs {
+		if r.ID != id {
+			recs = append(recs, r)
+		}
+	}
+	c := &state{recs: recs, pos: make(map[string]int, len(recs))}
+	for i, r := range recs {
+		c.pos[r.ID] = i
+		if !r.Dirty {
+			c.fp.add(r.ID)
+		}
+	}
+	return c
+}
+
+func (st *state) markDirty(id string) {
+	if r := st.get(id); r != nil && !r.Dirty {
+		r.Dirty = true
+		st.fp.remove(id)
+	}
+}
+
+func (st *state) markClean(id string, d time.Duration) {
+	if r := st.get(id); r != nil && r.Dirty {
+		r.Dirty = false
+		r.Duration = d
+		st.fp.add(id)
+		r.fingerprint = st.fp.String()
+	}
+}

@@ -1,0 +1,167 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+)
+
+// store reads and writes the version table.
+type store struct {
+	d     dialect.Dialect
+	table string // as configured
+
+	qHead, qAll, qInsert, qClean, qDelete, qSetFP, qSetDirty string
+}
+
+func newStore(d dialect.Dialect, table string) *store {
+	t := dialect.QuoteTable(d, table)
+	p := d.Placeholder
+	return &store{
+		d:     d,
+		table: table,
+		qHead: `SELECT fingerprint, dirty FROM ` + t + ` ORDER BY seq DESC LIMIT 1`,
+		qAll:  `SELECT ` + dialect.VersionTableColumns + ` FROM ` + t + ` ORDER BY seq`,
+		qInsert: `INSERT INTO ` + t + ` (` + dialect.VersionTableColumns + `) VALUES (` +
+			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7)}, ", ") + `)`,
+		qClean:    `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
+		qDelete:   `DELETE FROM ` + t + ` WHERE id = ` + p(1),
+		qSetFP:    `UPDATE ` + t + ` SET fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
+		qSetDirty: `UPDATE ` + t + ` SET dirty = ` + p(1) + ` WHERE id = ` + p(2),
+	}
+}
+
+// head reads the newest row: the fingerprint of the applied set and whether
+// it is dirty. ok is false if the table is empty or cannot be read.
+func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, ok bool) {
+	err := q.QueryRowContext(ctx, s.qHead).Scan(&fp, &dirty)
+	return fp, dirty, err == nil
+}
+
+// create creates the version table if missing.
+func (s *store) create(ctx context.Context, q dialect.Execer) error {
+	for _, stmt := range s.d.VersionTableDDL(s.table) {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create version table %q: %w", s.table, err)
+		}
+	}
+	return nil
+}
+
+// read returns every row in the order applied. A version table that does not
+// exist yet reads as empty.
+func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
+	rows, err := q.QueryContext(ctx, s.qAll)
+	if err != nil {
+		exists, herr := s.d.HasTable(ctx, q, s.table)
+		if herr == nil && !exists {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read version table %q: %w", s.table, err)
+	}
+	defer rows.Close()
+	var recs []Record
+	for rows.Next() {
+		var r Record
+		var at flexTime
+		var us int64
+		if err := rows.Scan(&r.ID, &r.Seq, &r.Description, &at, &us, &r.Dirty, &r.fingerprint); err != nil {
+			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
+		}
+		r.AppliedAt = at.t
+		r.Duration = time.Duration(us) * time.Microsecond
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read version table %q: %w", s.table, err)
+	}
+	return recs, nil
+}
+
+func (s *store) insert(ctx context.Context, q dialect.Execer, r Record) error {
+	_, err := q.ExecContext(ctx, s.qInsert, r.ID, r.Seq, r.Description, r.AppliedAt.UTC(),
+		r.Duration.Microseconds(), r.Dirty, r.fingerprint)
+	if err != nil {
+		return fmt.Errorf("insert %q into version table: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (s *store) clean(ctx context.Context, q dialect.Execer, id string, d time.Duration, fp string) error {
+	return s.exec(ctx, q, "mark "+id+" clean", s.qClean, false, false, d.Microseconds(), fp, id)
+}
+
+func (s *store) setDirty(ctx context.Context, q dialect.Execer, id string) error {
+	return s.exec(ctx, q, "mark "+id+" dirty", s.qSetDirty, false, true, id)
+}
+
+// delete removes the row of id, which must exist: a row deleted under the
+// lock by someone else means the table is not what this run read.
+func (s *store) delete(ctx context.Context, q dialect.Execer, id string) error {
+	return s.exec(ctx, q, "delete "+id+" from version table", s.qDelete, true, id)
+}
+
+func (s *store) setFingerprint(ctx context.Context, q dialect.Execer, seq int64, fp string) error {
+	return s.exec(ctx, q, "update fingerprint", s.qSetFP, false, fp, seq)
+}
+
+// exec runs a statement changing one row. Only a DELETE can check that it
+// did: MySQL counts an UPDATE that writes the values a row already has as
+// no row affected (unless the DSN sets clientFoundRows).
+func (s *store) exec(ctx context.Context, q dialect.Execer, what, query string, mustAffect bool, args ...any) error {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !mustAffect {
+		return nil
+	}
+	if n, err := res.RowsAffected(); err == nil && n != 1 {
+		return fmt.Errorf("%s: %d rows changed, want 1", what, n)
+	}
+	return nil
+}
+
+// flexTime scans a timestamp whatever form the driver returns it in:
+// time.Time, or text such as MySQL's without parseTime=true, or SQLite's.
+type flexTime struct{ t time.Time }
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+}
+
+func (f *flexTime) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case time.Time:
+		f.t = v.UTC()
+		return nil
+	case nil:
+		f.t = time.Time{}
+		return nil
+	case []byte:
+		s = string(v)
+	case string:
+		s = v
+	default:
+		return fmt.Errorf("applied_at: unsupported type %T", src)
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			f.t = t.UTC()
+			return nil
+		}
+	}
+	return errors.New("applied_at: cannot parse " + s)
+}
+
+var _ sql.Scanner = (*flexTime)(nil)

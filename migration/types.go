@@ -1,0 +1,91 @@
+package migration
+
+import (
+	"time"
+)
+
+// Direction is the way a migration runs.
+type Direction string
+
+// Directions.
+const (
+	DirectionUp   Direction = "up"
+	DirectionDown Direction = "down"
+)
+
+// Result reports one migration a run applied or rolled back. When a run
+// fails, the last Result is the failed migration, with Err set.
+type Result struct {
+	ID          string
+	Description string
+	Direction   Direction
+	Duration    time.Duration
+	// Backup is the file the database was backed up to before the
+	// migration, if it asked for a backup.
+	Backup string
+	Err    error
+}
+
+// State is where a migration stands in a database.
+type State string
+
+// States reported by [Manager.Status].
+const (
+	StatePending State = "pending"
+	StateApplied State = "applied"
+	// StateDirty: started but not finished where DDL is not
+	// transactional; see [ErrDirty].
+	StateDirty State = "dirty"
+	// StateUnknown: applied, but this binary does not know the migration
+	// (a newer binary applied it).
+	StateUnknown State = "unknown"
+)
+
+// Status is one migration's state, as [Manager.Status] reports it.
+type Status struct {
+	ID           string
+	Description  string
+	State        State
+	Dependencies []string
+	// Applied records, for applied, dirty and unknown migrations, when
+	// the migration was applied, how long it took and in which order.
+	AppliedAt time.Time
+	Duration  time.Duration
+	Seq       int64
+}
+
+// Record is one row of the version table.
+type Record struct {
+	ID          string
+	Seq         int64 // the order in which migrations were applied, from 1
+	Description string
+	AppliedAt   time.Time // UTC
+	Duration    time.Duration
+	Dirty       bool
+	// Known reports whether this binary has the migration.
+	Known bool
+
+	fingerprint string
+}
+
+// Target says what a run does: which direction, and how far.
+type Target struct {
+	Direction Direction
+	// ID limits the run. Up: apply ID and its unapplied ancestors only.
+	// Down: roll back every applied migration that is neither ID nor an
+	// ancestor of ID. Empty: Up applies everything pending, Down rolls
+	// back the last applied migration (or everything, with All).
+	ID string
+	// All rolls back every applied migration (Down only).
+	All bool
+}
+
+// Step is one migration a run would apply or roll back, as [Manager.Plan]
+// reports it.
+type Step struct {
+	ID             string
+	Description    string
+	Direction      Direction
+	BackupRequired bool
+	NoTransaction  bool
+}

@@ -1,0 +1,52 @@
+package mysql_test
+
+import (
+	"context"
+	"database/sql"
+	"log"
+	"log/slog"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/mysql"
+	"github.com/strata-go/strata/lock"
+)
+
+// Opening a MySQL or MariaDB database and handing the dialect to the
+// manager. No DSN setting is required.
+func Example() {
+	db, err := sql.Open(mysql.DriverName, "app:secret@tcp(db.example.com:3306)/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	d := mysql.New()
+	// m, err := migration.NewManager(db, d, migrations)
+	_ = d
+}
+
+// The lock every migrator of a version table takes, used on its own: pin a
+// connection, lock with a bounded wait, and release on the same connection.
+func ExampleDialect_Locker() {
+	ctx := context.Background()
+	db, err := sql.Open(mysql.DriverName, "app:secret@tcp(db.example.com:3306)/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	l := mysql.New().Locker(dialect.LockOptions{Table: "strata_migrations", Logger: slog.Default()})
+	wait, cancel := context.WithTimeoutCause(ctx, time.Minute, lock.ErrTimeout)
+	defer cancel()
+	if err := l.Lock(wait, conn); err != nil {
+		log.Fatal(err) // errors.Is(err, lock.ErrTimeout) after a minute
+	}
+	defer l.Unlock(context.WithoutCancel(ctx), conn)
+	// ... work on conn while no other migrator can ...
+}

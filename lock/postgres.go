@@ -1,0 +1,262 @@
+package lock
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultAttemptTimeout bounds one round trip of a database lock attempt
+// (pg_try_advisory_lock, GET_LOCK) or release when the locker's
+// AttemptTimeout is zero. See [Postgres.AttemptTimeout].
+const DefaultAttemptTimeout = 10 * time.Second
+
+// Postgres is a PostgreSQL session-level advisory lock on a 64-bit key
+// derived from the database, the schema and the version table (see
+// [PostgresKey]), so every migrator of one version table agrees on the key
+// and migrators of different version tables never block each other.
+//
+// Lock polls pg_try_advisory_lock with jittered backoff ([Poll]); it never
+// issues a blocking pg_advisory_lock. The lock belongs to the server session
+// of the connection: Unlock must be called with the same *sql.Conn, and a
+// session that ends (a killed process, a closed connection) releases it.
+type Postgres struct {
+	// Table is the version table the lock guards: "table", resolved in
+	// current_schema(), or "schema.table".
+	Table string
+	// Logger receives a line every few seconds while waiting, naming the
+	// session that holds the lock. Nil is silent.
+	Logger *slog.Logger
+	// Backoff between attempts; the zero value means [DefaultBackoff].
+	Backoff Backoff
+	// AttemptTimeout bounds each statement Lock and Unlock run. Attempts do
+	// not stop when the caller's context is done: an attempt whose answer
+	// was never read might have taken the lock and left it behind. So once
+	// the context is done, Lock returns as soon as the attempt in flight
+	// answers, or after AttemptTimeout if the server does not. Zero means
+	// [DefaultAttemptTimeout].
+	AttemptTimeout time.Duration
+
+	mu   sync.Mutex
+	held map[*sql.Conn]int64
+}
+
+var _ Locker = (*Postgres)(nil)
+
+// NewPostgres returns the advisory lock that guards the version table table.
+func NewPostgres(table string, log *slog.Logger) *Postgres {
+	return &Postgres{Table: table, Logger: log}
+}
+
+// PostgresKey returns the advisory lock key [Postgres] uses for the version
+// table table in schema of database: the first 8 bytes of the SHA-256 of
+// "strata\x00" + database + "\x00" + schema + "\x00" + table, big-endian, as
+// an int64. In pg_locks the lock shows with locktype 'advisory', classid the
+// key's high 32 bits, objid its low 32 bits and objsubid 1.
+func PostgresKey(database, schema, table string) int64 {
+	sum := sha256.Sum256([]byte("strata\x00" + database + "\x00" + schema + "\x00" + table))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// splitKey returns the classid and objid under which pg_locks shows the
+// advisory lock on key.
+func splitKey(key int64) (classid, objid int64) {
+	u := uint64(key)
+	return int64(u >> 32), int64(u & 0xffffffff)
+}
+
+func (p *Postgres) attemptTimeout() time.Duration {
+	if p.AttemptTimeout > 0 {
+		return p.AttemptTimeout
+	}
+	return DefaultAttemptTimeout
+}
+
+func (p *Postgres) what() string { return fmt.Sprintf("postgres advisory lock for %q", p.Table) }
+
+// key resolves the lock key of p.Table on conn. The query is not cancelled
+// with ctx, so that a cancelled caller does not break the connection.
+func (p *Postgres) key(ctx context.Context, conn *sql.Conn) (int64, error) {
+	if p.Table == "" {
+		return 0, errors.New("lock: postgres advisory lock without a table")
+	}
+	schema, table, qualified := strings.Cut(p.Table, ".")
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
+	defer cancel()
+	var db string
+	var cur sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT current_database(), current_schema()`).Scan(&db, &cur); err != nil {
+		return 0, fmt.Errorf("lock: read current database and schema: %w", err)
+	}
+	if !qualified {
+		if !cur.Valid {
+			return 0, fmt.Errorf("lock: table %q: no schema of search_path exists (current_schema() is null)", p.Table)
+		}
+		schema, table = cur.String, p.Table
+	}
+	return PostgresKey(db, schema, table), nil
+}
+
+// Lock takes the advisory lock for conn's session, polling until it is free
+// or ctx is done. On error nothing is held. Locking a connection that
+// already holds the lock through p is an error: advisory locks stack, and a
+// second lock would need a second unlock.
+func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx))
+	}
+	p.mu.Lock()
+	_, dup := p.held[conn]
+	p.mu.Unlock()
+	if dup {
+		return fmt.Errorf("lock: %s: already held by this connection", p.what())
+	}
+	key, err := p.key(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx))
+	}
+	try := func(ctx context.Context) (bool, error) {
+		// The attempt is not cancelled with ctx: its answer must be read,
+		// or a granted lock could stay behind unknown to us.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
+		defer cancel()
+		var ok bool
+		if err := conn.QueryRowContext(actx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+			p.releaseIfHeld(ctx, conn, key)
+			if ctx.Err() != nil {
+				return false, fmt.Errorf("%w (pg_try_advisory_lock: %w)", context.Cause(ctx), err)
+			}
+			return false, fmt.Errorf("pg_try_advisory_lock: %w", err)
+		}
+		return ok, nil
+	}
+	holder := func(ctx context.Context) string { return p.holder(ctx, conn, key) }
+	if err := Poll(ctx, p.Backoff, p.Logger, p.what(), try, holder); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	if ctx.Err() != nil {
+		// Taken just as the caller gave up: honour the contract that an
+		// error means nothing is held.
+		uerr := p.unlockKey(ctx, conn, key)
+		return errors.Join(fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx)), uerr)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = map[*sql.Conn]int64{}
+	}
+	p.held[conn] = key
+	return nil
+}
+
+// releaseIfHeld releases the lock if conn's session holds it after an
+// attempt failed without an answer. Errors are ignored: a connection the
+// driver broke has ended its session, and that released the lock.
+func (p *Postgres) releaseIfHeld(ctx context.Context, conn *sql.Conn, key int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
+	defer cancel()
+	classid, objid := splitKey(key)
+	var released sql.NullBool
+	_ = conn.QueryRowContext(ctx, `SELECT bool_and(pg_advisory_unlock($1))
+		FROM pg_catalog.pg_locks
+		WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+		  AND classid::bigint = $2 AND objid::bigint = $3 AND objsubid = 1`,
+		key, classid, objid).Scan(&released)
+}
+
+// Unlock releases the advisory lock held by conn's session. It is an error
+// if the session does not hold it. The release runs even if ctx is already
+// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
+// caller never leaves the lock held.
+func (p *Postgres) Unlock(ctx context.Context, conn *sql.Conn) error {
+	p.mu.Lock()
+	key, ok := p.held[conn]
+	delete(p.held, conn)
+	p.mu.Unlock()
+	if !ok {
+		// Not taken through p; ask the server, which knows for sure.
+		var err error
+		if key, err = p.key(ctx, conn); err != nil {
+			return fmt.Errorf("lock: unlock: %w", err)
+		}
+	}
+	return p.unlockKey(ctx, conn, key)
+}
+
+func (p *Postgres) unlockKey(ctx context.Context, conn *sql.Conn, key int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
+	defer cancel()
+	var released bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&released); err != nil {
+		return fmt.Errorf("lock: release %s: pg_advisory_unlock: %w", p.what(), err)
+	}
+	if !released {
+		return fmt.Errorf("lock: release %s: not held by this connection's session", p.what())
+	}
+	return nil
+}
+
+// Holder describes the session that holds the lock, as seen from conn:
+// its backend pid, application name, client address and since when it is
+// connected and in its current state. It returns "" if nobody holds the lock
+// or the server cannot say.
+func (p *Postgres) Holder(ctx context.Context, conn *sql.Conn) string {
+	key, err := p.key(ctx, conn)
+	if err != nil {
+		return ""
+	}
+	return p.holder(ctx, conn, key)
+}
+
+func (p *Postgres) holder(ctx context.Context, conn *sql.Conn, key int64) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(p.attemptTimeout(), 2*time.Second))
+	defer cancel()
+	classid, objid := splitKey(key)
+	var (
+		pid                            int64
+		app, client, state             sql.NullString
+		backendStart, stateChange, qSt sql.NullTime
+	)
+	err := conn.QueryRowContext(ctx, `SELECT l.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'),
+			a.state, a.backend_start, a.state_change, a.query_start
+		FROM pg_catalog.pg_locks l
+		LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted
+		  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+		  AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1
+		LIMIT 1`, classid, objid).Scan(&pid, &app, &client, &state, &backendStart, &stateChange, &qSt)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid %d", pid)
+	if app.String != "" {
+		fmt.Fprintf(&b, ", application %q", app.String)
+	}
+	if client.Valid {
+		fmt.Fprintf(&b, ", client %s", client.String)
+	}
+	if backendStart.Valid {
+		fmt.Fprintf(&b, ", connected since %s", backendStart.Time.UTC().Format(time.RFC3339))
+	}
+	if state.Valid {
+		fmt.Fprintf(&b, ", %s", state.String)
+		if stateChange.Valid {
+			fmt.Fprintf(&b, " since %s", stateChange.Time.UTC().Format(time.RFC3339))
+		}
+	}
+	if qSt.Valid {
+		fmt.Fprintf(&b, ", last query started %s", qSt.Time.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}

@@ -71,7 +71,9 @@ type LockOptions struct {
 //	duration_us  integer: how long Up took, in microseconds
 //	dirty        boolean: the migration started but did not finish
 //	fingerprint  text: a digest of the whole applied set after this row
-const VersionTableColumns = "id, seq, description, applied_at, duration_us, dirty, fingerprint"
+//	schema_fingerprint  text: a digest of the schema after the run that
+//	             applied this row, for drift detection; may be empty
+const VersionTableColumns = "id, seq, description, applied_at, duration_us, dirty, fingerprint, schema_fingerprint"
 
 // Hooks is an optional interface for dialects that must prepare the pinned
 // connection around migration transactions. SQLite uses it to switch foreign

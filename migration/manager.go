@@ -359,7 +359,7 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 		}
 		m.cfg.log.InfoContext(ctx, "migration "+string(s.Direction), "migration", s.ID, "direction", string(s.Direction), "duration", r.Duration)
 	}
-	return nil
+	return m.recordSchema(ctx, conn, st)
 }
 
 func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks) (r Result, err error) {

@@ -16,7 +16,7 @@ type store struct {
 	d     dialect.Dialect
 	table string // as configured
 
-	qHead, qAll, qInsert, qClean, qDelete, qSetFP, qSetDirty string
+	qHead, qAll, qInsert, qClean, qDelete, qSetFP, qSetDirty, qSetSchema string
 }
 
 func newStore(d dialect.Dialect, table string) *store {
@@ -28,11 +28,12 @@ func newStore(d dialect.Dialect, table string) *store {
 		qHead: `SELECT fingerprint, dirty FROM ` + t + ` ORDER BY seq DESC LIMIT 1`,
 		qAll:  `SELECT ` + dialect.VersionTableColumns + ` FROM ` + t + ` ORDER BY seq`,
 		qInsert: `INSERT INTO ` + t + ` (` + dialect.VersionTableColumns + `) VALUES (` +
-			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7)}, ", ") + `)`,
-		qClean:    `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
-		qDelete:   `DELETE FROM ` + t + ` WHERE id = ` + p(1),
-		qSetFP:    `UPDATE ` + t + ` SET fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
-		qSetDirty: `UPDATE ` + t + ` SET dirty = ` + p(1) + ` WHERE id = ` + p(2),
+			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8)}, ", ") + `)`,
+		qClean:     `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
+		qDelete:    `DELETE FROM ` + t + ` WHERE id = ` + p(1),
+		qSetFP:     `UPDATE ` + t + ` SET fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
+		qSetSchema: `UPDATE ` + t + ` SET schema_fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
+		qSetDirty:  `UPDATE ` + t + ` SET dirty = ` + p(1) + ` WHERE id = ` + p(2),
 	}
 }
 
@@ -70,7 +71,7 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 		var r Record
 		var at flexTime
 		var us int64
-		if err := rows.Scan(&r.ID, &r.Seq, &r.Description, &at, &us, &r.Dirty, &r.fingerprint); err != nil {
+		if err := rows.Scan(&r.ID, &r.Seq, &r.Description, &at, &us, &r.Dirty, &r.fingerprint, &r.SchemaFingerprint); err != nil {
 			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
 		}
 		r.AppliedAt = at.t
@@ -85,7 +86,7 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 
 func (s *store) insert(ctx context.Context, q dialect.Execer, r Record) error {
 	_, err := q.ExecContext(ctx, s.qInsert, r.ID, r.Seq, r.Description, r.AppliedAt.UTC(),
-		r.Duration.Microseconds(), r.Dirty, r.fingerprint)
+		r.Duration.Microseconds(), r.Dirty, r.fingerprint, r.SchemaFingerprint)
 	if err != nil {
 		return fmt.Errorf("insert %q into version table: %w", r.ID, err)
 	}
@@ -104,6 +105,10 @@ func (s *store) setDirty(ctx context.Context, q dialect.Execer, id string) error
 // lock by someone else means the table is not what this run read.
 func (s *store) delete(ctx context.Context, q dialect.Execer, id string) error {
 	return s.exec(ctx, q, "delete "+id+" from version table", s.qDelete, true, id)
+}
+
+func (s *store) setSchemaFingerprint(ctx context.Context, q dialect.Execer, seq int64, fp string) error {
+	return s.exec(ctx, q, "update schema fingerprint", s.qSetSchema, false, fp, seq)
 }
 
 func (s *store) setFingerprint(ctx context.Context, q dialect.Execer, seq int64, fp string) error {

@@ -64,6 +64,10 @@ type Record struct {
 	Dirty       bool
 	// Known reports whether this binary has the migration.
 	Known bool
+	// SchemaFingerprint digests the schema as the run that applied this
+	// migration left it, where the dialect can describe its schema; empty
+	// for rows that were not the last of their run.
+	SchemaFingerprint string
 
 	fingerprint string
 }

@@ -58,7 +58,8 @@ func (d *Dialect) VersionTableDDL(table string) []string {
 	applied_at  DATETIME(6)  NOT NULL,
 	duration_us BIGINT       NOT NULL DEFAULT 0,
 	dirty       BOOLEAN      NOT NULL DEFAULT FALSE,
-	fingerprint VARCHAR(100) NOT NULL DEFAULT ''
+	fingerprint VARCHAR(100) NOT NULL DEFAULT '',
+	schema_fingerprint VARCHAR(100) NOT NULL DEFAULT ''
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`}
 }
 

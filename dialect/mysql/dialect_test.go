@@ -122,13 +122,14 @@ func TestVersionTableDDL(t *testing.T) {
 	}
 	d := mysql.New()
 	want := map[string]string{
-		"id":          "varchar(255)",
-		"seq":         "bigint(20)",
-		"description": "text",
-		"applied_at":  "datetime(6)",
-		"duration_us": "bigint(20)",
-		"dirty":       "tinyint(1)",
-		"fingerprint": "varchar(100)",
+		"id":                 "varchar(255)",
+		"seq":                "bigint(20)",
+		"description":        "text",
+		"applied_at":         "datetime(6)",
+		"duration_us":        "bigint(20)",
+		"dirty":              "tinyint(1)",
+		"fingerprint":        "varchar(100)",
+		"schema_fingerprint": "varchar(100)",
 	}
 	var cur string
 	if err := db.QueryRowContext(t.Context(), `SELECT DATABASE()`).Scan(&cur); err != nil {
@@ -211,15 +212,15 @@ func roundTrip(t *testing.T, db *sql.DB, d dialect.Dialect, table string) {
 	ctx := t.Context()
 	q := dialect.QuoteTable(d, table)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC)
-	ph := strings.TrimSuffix(strings.Repeat(d.Placeholder(1)+", ", 7), ", ")
+	ph := strings.TrimSuffix(strings.Repeat(d.Placeholder(1)+", ", 8), ", ")
 	insert := `INSERT INTO ` + q + ` (` + dialect.VersionTableColumns + `) VALUES (` + ph + `)`
-	if _, err := db.ExecContext(ctx, insert, "0001_init", int64(1), "create users", at, int64(1500), true, "abc123"); err != nil {
+	if _, err := db.ExecContext(ctx, insert, "0001_init", int64(1), "create users", at, int64(1500), true, "abc123", ""); err != nil {
 		t.Fatalf("insert into %s: %v", table, err)
 	}
-	if _, err := db.ExecContext(ctx, insert, "0001_INIT", int64(2), "", at, int64(0), false, ""); err != nil {
+	if _, err := db.ExecContext(ctx, insert, "0001_INIT", int64(2), "", at, int64(0), false, "", ""); err != nil {
 		t.Errorf("IDs differing in case only must be distinct: %v", err)
 	}
-	if _, err := db.ExecContext(ctx, insert, "0003", int64(1), "", at, int64(0), false, ""); err == nil {
+	if _, err := db.ExecContext(ctx, insert, "0003", int64(1), "", at, int64(0), false, "", ""); err == nil {
 		t.Error("duplicate seq accepted, want a unique violation")
 	}
 	var (

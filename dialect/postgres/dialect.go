@@ -71,7 +71,8 @@ $strata$`)
 	applied_at  TIMESTAMPTZ NOT NULL,
 	duration_us BIGINT      NOT NULL DEFAULT 0,
 	dirty       BOOLEAN     NOT NULL DEFAULT FALSE,
-	fingerprint TEXT        NOT NULL DEFAULT ''
+	fingerprint TEXT        NOT NULL DEFAULT '',
+	schema_fingerprint TEXT NOT NULL DEFAULT ''
 )`)
 }
 

@@ -118,13 +118,14 @@ func TestVersionTableDDL(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"id":          "text",
-		"seq":         "bigint",
-		"description": "text",
-		"applied_at":  "timestamp with time zone",
-		"duration_us": "bigint",
-		"dirty":       "boolean",
-		"fingerprint": "text",
+		"id":                 "text",
+		"seq":                "bigint",
+		"description":        "text",
+		"applied_at":         "timestamp with time zone",
+		"duration_us":        "bigint",
+		"dirty":              "boolean",
+		"fingerprint":        "text",
+		"schema_fingerprint": "text",
 	}
 	tests := []struct {
 		name   string
@@ -202,11 +203,11 @@ func roundTrip(t *testing.T, db *sql.DB, d dialect.Dialect, table string) {
 	q := dialect.QuoteTable(d, table)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC)
 	var ph []string
-	for i := range 7 {
+	for i := range 8 {
 		ph = append(ph, d.Placeholder(i+1))
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO `+q+` (`+dialect.VersionTableColumns+`) VALUES (`+strings.Join(ph, ", ")+`)`,
-		"0001_init", int64(1), "create users", at, int64(1500), true, "abc123")
+		"0001_init", int64(1), "create users", at, int64(1500), true, "abc123", "")
 	if err != nil {
 		t.Fatalf("insert into %s: %v", table, err)
 	}

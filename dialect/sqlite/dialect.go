@@ -54,7 +54,8 @@ func (d *Dialect) VersionTableDDL(table string) []string {
 	applied_at  TIMESTAMP NOT NULL,
 	duration_us INTEGER NOT NULL DEFAULT 0,
 	dirty       BOOLEAN NOT NULL DEFAULT FALSE,
-	fingerprint TEXT    NOT NULL DEFAULT ''
+	fingerprint TEXT    NOT NULL DEFAULT '',
+	schema_fingerprint TEXT NOT NULL DEFAULT ''
 )`}
 }
 

@@ -54,6 +54,9 @@ func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.atomic && !d.TransactionalDDL() {
+		return nil, fmt.Errorf("migration: WithAtomic: the %s dialect cannot roll back DDL, so a run cannot be atomic", d.Name())
+	}
 	g, err := newGraph(ms)
 	if err != nil {
 		return nil, err
@@ -347,6 +350,12 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 			}
 		}()
 	}
+	if m.cfg.atomic {
+		if err := m.applyAtomic(ctx, conn, st, steps, res, hooks); err != nil {
+			return err
+		}
+		return m.recordSchema(ctx, conn, st)
+	}
 	for _, s := range steps {
 		r, err := m.applyOne(ctx, conn, st, s, hooks)
 		*res = append(*res, r)
@@ -389,52 +398,50 @@ func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Ste
 
 // applyTx runs one migration and its bookkeeping in one transaction.
 func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) error {
-	id, step := mg.ID(), string(dir)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return stepErr(id, step, fmt.Errorf("begin transaction: %w", err))
+		return stepErr(mg.ID(), string(dir), fmt.Errorf("begin transaction: %w", err))
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
-	mtx := &Tx{ex: tx, d: m.d, inTx: true}
-	if err := m.run(ctx, mg, dir, mtx); err != nil {
+	defer tx.Rollback() // after Commit, a no-op
+	update, err := m.runInTx(ctx, tx, st, mg, dir, start, hooks)
+	if err != nil {
 		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return stepErr(mg.ID(), StepRecord, fmt.Errorf("commit: %w", err))
+	}
+	update()
+	return nil
+}
+
+// runInTx runs one migration (Validate and Up, or Down), the dialect's
+// pre-commit check and the version-table change in tx. The returned
+// function brings st up to date once the caller has committed.
+func (m *Manager) runInTx(ctx context.Context, tx *sql.Tx, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) (func(), error) {
+	id := mg.ID()
+	if err := m.run(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true}); err != nil {
+		return nil, err
 	}
 	if hooks != nil {
 		if err := hooks.BeforeCommit(ctx, tx); err != nil {
-			return stepErr(id, step, err)
+			return nil, stepErr(id, string(dir), err)
 		}
 	}
-	var rec Record
-	var after *state
 	if dir == DirectionUp {
-		rec = st.next(mg, time.Since(start), false)
+		rec := st.next(mg, time.Since(start), false)
 		if err := m.st.insert(ctx, tx, rec); err != nil {
-			return stepErr(id, StepRecord, err)
+			return nil, stepErr(id, StepRecord, err)
 		}
-	} else {
-		after = st.without(id)
-		if err := m.st.delete(ctx, tx, id); err != nil {
-			return stepErr(id, StepRecord, err)
-		}
-		if err := m.syncHead(ctx, tx, after); err != nil {
-			return stepErr(id, StepRecord, err)
-		}
+		return func() { st.push(rec) }, nil
 	}
-	if err := tx.Commit(); err != nil {
-		return stepErr(id, StepRecord, fmt.Errorf("commit: %w", err))
+	after := st.without(id)
+	if err := m.st.delete(ctx, tx, id); err != nil {
+		return nil, stepErr(id, StepRecord, err)
 	}
-	committed = true
-	if after != nil {
-		*st = *after
-	} else {
-		st.push(rec)
+	if err := m.syncHead(ctx, tx, after); err != nil {
+		return nil, stepErr(id, StepRecord, err)
 	}
-	return nil
+	return func() { *st = *after }, nil
 }
 
 // applyConn runs one migration outside a transaction: the row is marked
@@ -534,4 +541,65 @@ func recoverInto(err *error) {
 	if v := recover(); v != nil {
 		*err = errors.Join(*err, &Error{Step: "internal", Err: &PanicError{Value: v, Stack: debug.Stack()}})
 	}
+}
+
+// applyAtomic runs every step in one transaction: all of them are applied,
+// or none. Backups are taken before the transaction begins.
+func (m *Manager) applyAtomic(ctx context.Context, conn *sql.Conn, st *state, steps []Step, res *[]Result, hooks dialect.Hooks) error {
+	for _, s := range steps {
+		if s.NoTransaction {
+			return stepErr(s.ID, string(s.Direction), errors.New("an atomic run cannot include a migration that runs outside a transaction; run it on its own without WithAtomic"))
+		}
+	}
+	results := make([]Result, len(steps))
+	for i, s := range steps {
+		results[i] = Result{ID: s.ID, Description: s.Description, Direction: s.Direction}
+		if s.BackupRequired {
+			path, err := m.backup(ctx, conn, s)
+			results[i].Backup = path
+			if err != nil {
+				results[i].Err = stepErr(s.ID, StepBackup, err)
+				*res = append(*res, results[i])
+				return results[i].Err
+			}
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	saved := st.clone() // to restore if the run fails
+	fail := func(i int, err error) error {
+		*st = *saved
+		results[i].Err = fmt.Errorf("%w (atomic run rolled back: nothing was applied)", err)
+		*res = append(*res, results[i])
+		if m.cfg.progress != nil {
+			m.cfg.progress(results[i])
+		}
+		return results[i].Err
+	}
+	for i, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return fail(i, stepErr(s.ID, string(s.Direction), err))
+		}
+		start := time.Now()
+		update, err := m.runInTx(ctx, tx, st, m.g.byID[s.ID], s.Direction, start, hooks)
+		results[i].Duration = time.Since(start)
+		if err != nil {
+			return fail(i, err)
+		}
+		update()
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(len(steps)-1, stepErr("", StepRecord, fmt.Errorf("commit: %w", err)))
+	}
+	*res = append(*res, results...)
+	for _, r := range results {
+		if m.cfg.progress != nil {
+			m.cfg.progress(r)
+		}
+		m.cfg.log.InfoContext(ctx, "migration "+string(r.Direction), "migration", r.ID, "direction", string(r.Direction), "duration", r.Duration, "atomic", true)
+	}
+	return nil
 }

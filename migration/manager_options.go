@@ -27,6 +27,7 @@ type config struct {
 	log         *slog.Logger
 	backup      backupConfig
 	progress    func(Result)
+	atomic      bool
 }
 
 // WithTable names the version table (default [DefaultTable]). On PostgreSQL
@@ -88,6 +89,18 @@ func WithProgress(f func(Result)) Option {
 			return errors.New("WithProgress: nil function")
 		}
 		c.progress = f
+		return nil
+	}
+}
+
+// WithAtomic makes every run all or nothing: the migrations it applies or
+// rolls back share one transaction, committed once at the end. It is also
+// much faster for many small migrations (one commit instead of one each).
+// Only dialects with transactional DDL support it, and a run that includes
+// a [NonTransactional] migration fails before it starts.
+func WithAtomic() Option {
+	return func(c *config) error {
+		c.atomic = true
 		return nil
 	}
 }

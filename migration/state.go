@@ -79,6 +79,15 @@ func (st *state) push(r Record) {
 	}
 }
 
+// clone returns a copy of st that shares nothing with it.
+func (st *state) clone() *state {
+	c := &state{recs: slices.Clone(st.recs), pos: make(map[string]int, len(st.pos)), fp: st.fp}
+	for id, i := range st.pos {
+		c.pos[id] = i
+	}
+	return c
+}
+
 // without returns a copy of st without the row of id.
 func (st *state) without(id string) *state {
 	recs := make([]Record, 0, len(st.recs))

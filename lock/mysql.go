@@ -148,7 +148,7 @@ func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
 	}
 	holder := func(ctx context.Context) string { return m.holder(ctx, conn, name) }
 	if err := Poll(ctx, m.Backoff, m.Logger, m.what(), try, holder); err != nil {
-		return fmt.Errorf("lock: %w", err)
+		return err
 	}
 	if ctx.Err() != nil {
 		// Taken just as the caller gave up: honour the contract that an

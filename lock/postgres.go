@@ -142,7 +142,7 @@ func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
 	}
 	holder := func(ctx context.Context) string { return p.holder(ctx, conn, key) }
 	if err := Poll(ctx, p.Backoff, p.Logger, p.what(), try, holder); err != nil {
-		return fmt.Errorf("lock: %w", err)
+		return err
 	}
 	if ctx.Err() != nil {
 		// Taken just as the caller gave up: honour the contract that an

@@ -130,7 +130,7 @@ func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 // Down completed). Repair refuses a migration that is not dirty.
 func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err error) {
 	defer recoverInto(&err)
-	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
+	return m.withLock(ctx, false, func(conn *sql.Conn, st *state) error {
 		r := st.get(id)
 		if r == nil {
 			return &Error{ID: id, Step: StepRecord, Err: fmt.Errorf("%w: no row in the version table", ErrUnknownMigration)}

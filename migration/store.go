@@ -63,7 +63,14 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 		if herr == nil && !exists {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("read version table %q: %w", s.table, err)
+		if herr == nil {
+			// Another migrator created the table between the two
+			// queries: read it again.
+			rows, err = q.QueryContext(ctx, s.qAll)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
+		}
 	}
 	defer rows.Close()
 	var recs []Record

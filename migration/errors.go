@@ -37,6 +37,7 @@ const (
 	StepLock     = "lock"
 	StepState    = "state"  // reading or creating the version table
 	StepRecord   = "record" // writing the version table
+	StepRestore  = "restore"
 )
 
 // Error is returned when a run fails; it names the migration (empty for

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-go/strata/backup"
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
 )
@@ -76,6 +77,10 @@ func (d *Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) 
 	return n > 0, nil
 }
 
+// Backuper returns the backuper the manager uses when none is configured:
+// an online backup with VACUUM INTO, written to "<database file>.backups".
+func (*Dialect) Backuper() backup.Backuper { return backup.NewSQLite() }
+
 // Locker returns a file lock beside the database file ("<file>.lock"), or an
 // in-process lock when the database is in memory. Which one is decided on
 // the connection being locked, from PRAGMA database_list.
@@ -119,7 +124,7 @@ func File(ctx context.Context, q dialect.Execer) (string, error) {
 func (l *locker) Lock(ctx context.Context, conn *sql.Conn) error {
 	file, err := File(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("lock: %w", err)
+		return err
 	}
 	var inner lock.Locker = &l.mem
 	if file != "" {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCommandLine(t *testing.T) {
+	const secret = "s3cr3t-pw"
+	tests := []struct {
+		name   string
+		env    []string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+		files  []string // created in the working directory
+	}{
+		{name: "no arguments", code: 2, stderr: []string{"Usage:", "app migrate", "app serve"}},
+		{name: "unknown command", args: []string{"bogus"}, code: 2, stderr: []string{`unknown command "bogus"`}},
+		{name: "help", args: []string{"help"}, stdout: []string{"app migrate", "app serve"}},
+		{name: "migrate help", args: []string{"migrate", "help"}, stdout: []string{"Usage: app migrate [flags] <command>", "--dsn DSN", "$APP_DSN"}},
+		{name: "migrate without a command", args: []string{"migrate"}, code: 2, stderr: []string{"Usage: app migrate"}},
+		{name: "version", args: []string{"migrate", "version"}, stdout: []string{"strata "}},
+		{
+			name: "default database file", args: []string{"migrate", "up"},
+			stdout: []string{"applied 0001_servers", "applied 0007_servers_base_url"}, files: []string{"app.db"},
+		},
+		{
+			name: "database from APP_DSN", env: []string{"APP_DSN=from-env.db"}, args: []string{"migrate", "status"},
+			stdout: []string{"0 applied, 9 pending"}, files: []string{"from-env.db"},
+		},
+		{
+			name: "serve migrates on start-up", args: []string{"serve", "--dsn", "serve.db"},
+			stdout: []string{"database migrated (9 migration(s) applied)"}, files: []string{"serve.db"},
+		},
+		{
+			name: "serve hides the password", args: []string{"serve", "--dsn", "postgres://app:" + secret + "@127.0.0.1:1/app?sslmode=disable"},
+			code: 1, stderr: []string{"app serve: connect to postgres database"},
+		},
+		{
+			name: "migrate hides the password", args: []string{"migrate", "--dsn", "app:" + secret + "@tcp(127.0.0.1:1)/app", "status"},
+			code: 1, stderr: []string{"app migrate: connect to mysql database"},
+		},
+		{
+			name: "migrate hides the password from the environment", env: []string{"APP_DSN=postgres://app:" + secret + "@127.0.0.1:1/app"},
+			args: []string{"migrate", "-v", "up"}, code: 1, stderr: []string{"app migrate: connect to postgres database"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := app(t, dir, append([]string{"APP_BACKUP_DIR=" + filepath.Join(dir, "backups")}, tt.env...), tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			containsInOrder(t, "stdout", r.stdout, tt.stdout)
+			containsInOrder(t, "stderr", r.stderr, tt.stderr)
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Errorf("the password appears in the output:\n%s\n%s", r.stdout, r.stderr)
+			}
+			for _, f := range tt.files {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s: %v", f, err)
+				}
+			}
+		})
+	}
+}
+
+func TestCreate(t *testing.T) {
+	dir := t.TempDir()
+	migrations := filepath.Join(dir, "migrations")
+	r := app(t, dir, nil, "migrate", "create", "--dir", migrations, "--seq", "add server owner")
+	if r.code != 0 {
+		t.Fatalf("exit code %d\n%s", r.code, r.stderr)
+	}
+	containsInOrder(t, "stdout", r.stdout, []string{"created ", "0010_add_server_owner.go", "depends on: 0009_servers_base_url_unique", "migrations.AddServerOwner{}"})
+	src, err := os.ReadFile(filepath.Join(migrations, "0010_add_server_owner.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	containsInOrder(t, "the new file", string(src), []string{
+		"package migrations", "type AddServerOwner struct{ migration.Base }",
+		`return "0010_add_server_owner"`, `return []string{"0009_servers_base_url_unique"}`,
+	})
+	again := app(t, dir, nil, "migrate", "create", "--dir", migrations, "--seq", "add server owner")
+	if again.code != 1 || !strings.Contains(again.stderr, "not overwriting") {
+		t.Errorf("second create: exit code %d\n%s", again.code, again.stderr)
+	}
+}

@@ -1,0 +1,310 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/strata-go/strata/backup"
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/migration"
+)
+
+// Dialect names [GuessDialect] returns, the names the built-in dialects
+// register under.
+const (
+	Postgres = "postgres"
+	MySQL    = "mysql"
+	SQLite   = "sqlite"
+)
+
+// OpenFunc opens the database a DSN names. sqlite.Open has this type, so
+// an application that uses SQLite passes WithOpener("sqlite", sqlite.Open).
+type OpenFunc func(dsn string) (*sql.DB, error)
+
+// Opener is an optional interface for dialects: a dialect that implements
+// it opens its own databases, and the CLI needs no [WithOpener] for it.
+type Opener interface {
+	Open(dsn string) (*sql.DB, error)
+}
+
+// drivers maps the built-in server dialects to the database/sql driver
+// their package registers.
+var drivers = map[string]string{
+	Postgres: "pgx",   // dialect/postgres imports pgx/v5/stdlib
+	MySQL:    "mysql", // dialect/mysql imports go-sql-driver/mysql
+}
+
+// dialectPackages names the package to import for each built-in dialect.
+var dialectPackages = map[string]string{
+	Postgres: "github.com/strata-go/strata/dialect/postgres",
+	MySQL:    "github.com/strata-go/strata/dialect/mysql",
+	SQLite:   "github.com/strata-go/strata/dialect/sqlite",
+}
+
+var (
+	pgKeyword = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|dbname|user|port|sslmode|password|service)\s*=`)
+	mysqlNet  = regexp.MustCompile(`(?i)(^|@)(tcp|tcp6|unix)\(`)
+	mysqlUser = regexp.MustCompile(`^[^/@\s]*@/`)
+)
+
+// GuessDialect returns the name of the dialect dsn is most likely for, or
+// "" when it cannot tell:
+//
+//   - postgres: postgres://..., postgresql://..., or PostgreSQL's
+//     keyword/value form (host=... dbname=...);
+//   - mysql: mysql://..., or the MySQL driver's form user:pass@tcp(host:3306)/db,
+//     user@unix(/path)/db, user@/db;
+//   - sqlite: sqlite://..., sqlite3://..., file:..., ":memory:", a name
+//     ending in .db, .sqlite or .sqlite3, or any other plain file path.
+func GuessDialect(dsn string) string {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	switch {
+	case lower == "":
+		return ""
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return Postgres
+	case strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):
+		return MySQL
+	case strings.HasPrefix(lower, "sqlite://"), strings.HasPrefix(lower, "sqlite3://"),
+		strings.HasPrefix(lower, "file:"), lower == ":memory:":
+		return SQLite
+	case strings.Contains(lower, "://"):
+		return ""
+	case mysqlNet.MatchString(lower), mysqlUser.MatchString(lower):
+		return MySQL
+	case pgKeyword.MatchString(lower):
+		return Postgres
+	}
+	switch filepath.Ext(lower) {
+	case ".db", ".sqlite", ".sqlite3", ".db3":
+		return SQLite
+	}
+	if !strings.ContainsAny(lower, "=@ ") {
+		return SQLite
+	}
+	return ""
+}
+
+// sqlitePath strips the URL-ish prefixes (and their query parameters)
+// people put around a SQLite file name, so that openers such as
+// sqlite.Open get a path.
+func sqlitePath(dsn string) string {
+	for _, p := range []string{"sqlite3://", "sqlite://", "file://", "file:"} {
+		if len(dsn) >= len(p) && strings.EqualFold(dsn[:len(p)], p) {
+			path, _, _ := strings.Cut(dsn[len(p):], "?")
+			return path
+		}
+	}
+	return dsn
+}
+
+// mysqlDSN turns mysql://user:pass@host:port/db?params into the driver's
+// user:pass@tcp(host:port)/db?params; other forms pass unchanged.
+func mysqlDSN(dsn string) (string, error) {
+	lower := strings.ToLower(dsn)
+	if !strings.HasPrefix(lower, "mysql://") && !strings.HasPrefix(lower, "mariadb://") {
+		return dsn, nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("parse mysql URL: %w", err)
+	}
+	var b strings.Builder
+	if u.User != nil {
+		b.WriteString(u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			b.WriteString(":" + p)
+		}
+		b.WriteString("@")
+	}
+	host := u.Host
+	if host != "" && u.Port() == "" {
+		host += ":3306"
+	}
+	if host != "" {
+		b.WriteString("tcp(" + host + ")")
+	}
+	b.WriteString("/" + strings.TrimPrefix(u.Path, "/"))
+	if u.RawQuery != "" {
+		b.WriteString("?" + u.RawQuery)
+	}
+	return b.String(), nil
+}
+
+// resolveDialect returns the dialect named name, or guessed from dsn when
+// name is empty.
+func resolveDialect(dsn, name string) (dialect.Dialect, error) {
+	if name == "" {
+		name = GuessDialect(dsn)
+		if name == "" {
+			return nil, usageErrorf("cannot tell the database from the DSN %q: pass --dialect (one of %s)", dsn, namesList())
+		}
+		d, ok := dialect.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("the DSN looks like %s, but no %s dialect is registered: the program must import %s",
+				name, name, dialectPackages[name])
+		}
+		return d, nil
+	}
+	d, ok := dialect.Lookup(name)
+	if !ok {
+		msg := fmt.Sprintf("unknown dialect %q: registered are %s", name, namesList())
+		if pkg, ok := dialectPackages[name]; ok {
+			msg += "; the program must import " + pkg
+		}
+		return nil, usageErrorf("%s", msg)
+	}
+	return d, nil
+}
+
+func namesList() string {
+	names := dialect.Names()
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// open opens dsn for d: with the opener given for d's name, else d's own
+// [Opener], else the database/sql driver of a built-in server dialect.
+func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.DB, error) {
+	if GuessDialect(dsn) == SQLite {
+		dsn = sqlitePath(dsn)
+	}
+	name := d.Name()
+	var db *sql.DB
+	var err error
+	switch o, ok := d.(Opener); {
+	case c.openers[name] != nil:
+		db, err = c.openers[name](dsn)
+	case ok:
+		db, err = o.Open(dsn)
+	case drivers[name] != "":
+		driver := drivers[name]
+		if !slices.Contains(sql.Drivers(), driver) {
+			return nil, fmt.Errorf("database/sql driver %q is not registered: import %s", driver, dialectPackages[name])
+		}
+		if name == MySQL {
+			if dsn, err = mysqlDSN(dsn); err != nil {
+				return nil, err
+			}
+		}
+		db, err = sql.Open(driver, dsn)
+	default:
+		hint := ""
+		if name == SQLite {
+			hint = ` (cli.WithOpener("sqlite", sqlite.Open))`
+		}
+		return nil, fmt.Errorf("no way to open a %s database: the program must pass cli.WithOpener for it%s", name, hint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", name, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", name, err)
+	}
+	return db, nil
+}
+
+// Connect opens the database dsn names, the way the CLI does: the dialect is
+// the one registered as dialectName or, if that is empty, the one
+// [WithDefaultDialect] names or else the one [GuessDialect] guesses from the
+// DSN; the database is opened with the opener given by
+// [WithOpener] for the dialect, the dialect's own [Opener], or the
+// database/sql driver a built-in server dialect registers ("pgx" for
+// postgres, "mysql" for mysql, which also accepts mysql:// URLs), and
+// pinged. Applications use it to migrate on start-up with the same DSN
+// their operators give the CLI. Errors never contain the DSN's password.
+func Connect(ctx context.Context, dsn, dialectName string, opts ...Option) (*sql.DB, dialect.Dialect, error) {
+	c := newConfig(opts)
+	if dsn == "" {
+		return nil, nil, errors.New("connect: empty DSN")
+	}
+	var red redactor
+	red.add(dsn)
+	if dialectName == "" {
+		dialectName = c.defaultDialect
+	}
+	d, err := resolveDialect(dsn, dialectName)
+	if err != nil {
+		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+	}
+	db, err := c.open(ctx, d, dsn)
+	if err != nil {
+		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+	}
+	return db, d, nil
+}
+
+// openManager opens the database and creates a manager of ms on it: with
+// a backuper for the built-in server dialects (their client tools need the
+// DSN), then the options of [WithManagerOptions], then opts.
+func (c *config) openManager(ctx context.Context, dsn, dialectName string, ms []migration.Migration, opts ...migration.Option) (*migration.Manager, *sql.DB, error) {
+	d, err := resolveDialect(dsn, dialectName)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := c.open(ctx, d, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []migration.Option
+	switch d.Name() {
+	case Postgres:
+		all = append(all, migration.WithBackuper(backup.NewPostgres(dsn)))
+	case MySQL:
+		if dsn, err := mysqlDSN(dsn); err == nil {
+			all = append(all, migration.WithBackuper(backup.NewMySQL(dsn)))
+		}
+	}
+	all = append(append(all, c.managerOpts...), opts...)
+	m, err := migration.NewManager(db, d, ms, all...)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return m, db, nil
+}
+
+// OpenManager opens the database dsn names as [Connect] does and returns
+// a manager of ms on it, configured as the CLI configures its own: backed
+// up, on PostgreSQL and MySQL, with the database's client tools
+// (backup.NewPostgres, backup.NewMySQL) unless the options of
+// [WithManagerOptions] give another backuper; then those options. It is
+// how an application migrates on start-up with the configuration its
+// operators use. The caller closes the *sql.DB. Errors never contain the
+// DSN's password.
+func OpenManager(ctx context.Context, dsn, dialectName string, ms []migration.Migration, opts ...Option) (*migration.Manager, *sql.DB, error) {
+	c := newConfig(opts)
+	if dsn == "" {
+		return nil, nil, errors.New("open manager: empty DSN")
+	}
+	if dialectName == "" {
+		dialectName = c.defaultDialect
+	}
+	var red redactor
+	red.add(dsn)
+	m, db, err := c.openManager(ctx, dsn, dialectName, ms)
+	if err != nil {
+		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+	}
+	return m, db, nil
+}
+
+// redactedError carries a cause whose text had secrets in it: Error is the
+// redacted text, Unwrap still reaches the cause for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"unicode"
+)
+
+// createTemplate is the file create writes. Up and Down fail until they
+// are written, so a forgotten migration cannot be applied as a no-op.
+var createTemplate = template.Must(template.New("migration").Parse(`package {{.Package}}
+
+import (
+	"context"
+	"errors"
+
+	"github.com/strata-go/strata/migration"
+)
+
+// {{.Type}} is migration {{.ID}}. Add {{.Type}}{} to the application's list
+// of migrations.
+type {{.Type}} struct{ migration.Base }
+
+// ID returns the migration's ID. Never change it once the migration has been
+// applied anywhere.
+func ({{.Type}}) ID() string { return {{printf "%q" .ID}} }
+
+// Description says what the migration does; status shows it.
+func ({{.Type}}) Description() string { return {{printf "%q" .Description}} }
+{{if .Deps}}
+// Dependencies returns the migrations that must be applied first: the heads
+// of the graph when this migration was created.
+func ({{.Type}}) Dependencies() []string {
+	return []string{ {{- range $i, $d := .Deps}}{{if $i}}, {{end}}{{printf "%q" $d}}{{end -}} }
+}
+{{end}}
+// Up applies the migration, for example:
+//
+//	_, err := tx.ExecContext(ctx, ` + "`" + `ALTER TABLE users ADD COLUMN email VARCHAR(255)` + "`" + `)
+//	return err
+func ({{.Type}}) Up(ctx context.Context, tx *migration.Tx) error {
+	return errors.New("{{.ID}}: Up is not written yet")
+}
+
+// Down reverts Up, for example:
+//
+//	return tx.DropColumn(ctx, "users", "email")
+func ({{.Type}}) Down(ctx context.Context, tx *migration.Tx) error {
+	return errors.New("{{.ID}}: Down is not written yet")
+}
+`))
+
+var (
+	nonWord   = regexp.MustCompile(`[^a-z0-9]+`)
+	seqPrefix = regexp.MustCompile(`^(\d+)_`)
+)
+
+// sanitizeName turns a migration name into lower_snake_case ASCII.
+func sanitizeName(name string) string {
+	return strings.Trim(nonWord.ReplaceAllString(strings.ToLower(name), "_"), "_")
+}
+
+// typeName turns lower_snake_case into an exported Go identifier.
+func typeName(name string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(name, "_") {
+		if w == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	s := b.String()
+	if s == "" || !unicode.IsLetter(rune(s[0])) {
+		s = "M" + s
+	}
+	return s
+}
+
+func runCreate(_ context.Context, e *env) error {
+	name := sanitizeName(strings.Join(e.args, " "))
+	if name == "" {
+		return usageErrorf("create: the name %q has no letters or digits", strings.Join(e.args, " "))
+	}
+	m, err := graphOnly(e.ms)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, mg := range m.Migrations() {
+		known[mg.ID()] = true
+	}
+	var id string
+	if e.f.seq {
+		id = nextSeq(known) + "_" + name
+	} else {
+		id = e.c.now().UTC().Format("20060102150405") + "_" + name
+	}
+	if known[id] {
+		return fmt.Errorf("create: a migration with ID %q exists already", id)
+	}
+	dir := e.f.dir
+	if dir == "" {
+		dir = e.c.createDir
+	}
+	pkg, types, err := scanPackage(dir)
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	typ := typeName(name)
+	if types[typ] {
+		typ += strings.SplitN(id, "_", 2)[0]
+	}
+	var buf bytes.Buffer
+	if err := createTemplate.Execute(&buf, map[string]any{
+		"Package":     pkg,
+		"Type":        typ,
+		"ID":          id,
+		"Description": strings.ReplaceAll(name, "_", " "),
+		"Deps":        m.Heads(),
+	}); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	src, err := format.Source(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("create: format the new file: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	path := filepath.Join(dir, id+".go")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create: %s exists already; not overwriting it", path)
+		}
+		return fmt.Errorf("create: %w", err)
+	}
+	if _, err := f.Write(src); err != nil {
+		f.Close()
+		return fmt.Errorf("create: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create: write %s: %w", path, err)
+	}
+	fmt.Fprintf(e.stdout, "created %s\n", path)
+	fmt.Fprintf(e.stdout, "  ID:         %s\n", id)
+	if hs := m.Heads(); len(hs) > 0 {
+		fmt.Fprintf(e.stdout, "  depends on: %s\n", strings.Join(hs, ", "))
+	}
+	fmt.Fprintf(e.stdout, "Write its Up and Down, then add %s.%s{} to the list of migrations.\n", pkg, typ)
+	return nil
+}
+
+// nextSeq returns the number after the highest numeric ID prefix, as wide
+// as the widest one (at least 4 digits).
+func nextSeq(known map[string]bool) string {
+	highest, width := int64(0), 4
+	for id := range known {
+		m := seqPrefix.FindStringSubmatch(id)
+		if m == nil || len(m[1]) >= 14 { // a timestamp, not a number
+			continue
+		}
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		highest = max(highest, n)
+		width = max(width, len(m[1]))
+	}
+	return fmt.Sprintf("%0*d", width, highest+1)
+}
+
+// scanPackage returns the package name of the Go files in dir (or one
+// derived from dir's name if it has none) and the type names they declare.
+func scanPackage(dir string) (string, map[string]bool, error) {
+	types := map[string]bool{}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, err
+	}
+	pkg := ""
+	fset := token.NewFileSet()
+	for _, ent := range entries {
+		n := ent.Name()
+		if ent.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
+		if err != nil {
+			return "", nil, fmt.Errorf("read %s: %w", filepath.Join(dir, n), err)
+		}
+		if pkg == "" {
+			pkg = f.Name.Name
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				types[spec.(*ast.TypeSpec).Name.Name] = true
+			}
+		}
+	}
+	if pkg == "" {
+		pkg = strings.ReplaceAll(strings.ToLower(filepath.Base(filepath.Clean(dir))), "-", "_")
+		if !token.IsIdentifier(pkg) || token.IsKeyword(pkg) || pkg == "main" {
+			pkg = "migrations"
+		}
+	}
+	return pkg, types, nil
+}

@@ -1,0 +1,130 @@
+package cli_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/migration"
+	"github.com/strata-go/strata/migration/cli"
+)
+
+// exampleMigrations is the history of the examples' schema.
+var exampleMigrations = []migration.Migration{
+	migration.SQL("0001_users", `CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)`, `DROP TABLE users`),
+	migration.SQL("0002_posts", `CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id))`,
+		`DROP TABLE posts`, "0001_users"),
+	migration.SQL("0003_users_email", `ALTER TABLE users ADD COLUMN email TEXT`,
+		`ALTER TABLE users DROP COLUMN email`, "0001_users"),
+}
+
+// An application's main passes its arguments and migrations to Run and
+// exits with the code it returns:
+//
+//	os.Exit(cli.Run(ctx, os.Args[1:], migrations, cli.WithOpener("sqlite", sqlite.Open)))
+//
+// Here several command lines run against a SQLite file.
+func Example() {
+	dir, err := os.MkdirTemp("", "strata-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	dsn := filepath.Join(dir, "app.db")
+
+	ctx := context.Background()
+	migrate := func(stdout io.Writer, args ...string) int {
+		return cli.Run(ctx, append([]string{"--dsn", dsn}, args...), exampleMigrations,
+			cli.WithOpener("sqlite", sqlite.Open),
+			cli.WithOutput(stdout, io.Discard))
+	}
+	migrate(os.Stdout, "plan")
+	// up prints a line per migration, such as "applied 0001_users (1ms)".
+	fmt.Println("up --to 0002_posts:", migrate(io.Discard, "up", "--to", "0002_posts"))
+	migrate(os.Stdout, "pending")
+	fmt.Println("status --exit-code:", migrate(io.Discard, "status", "--exit-code"))
+	fmt.Println("down without --yes off a terminal:", migrate(io.Discard, "down"))
+	// Output:
+	// up  0001_users
+	// up  0002_posts
+	// up  0003_users_email
+	// up --to 0002_posts: 0
+	// 0003_users_email
+	// status --exit-code: 3
+	// down without --yes off a terminal: 2
+}
+
+func ExampleRun_graph() {
+	cli.Run(context.Background(), []string{"graph"}, exampleMigrations, cli.WithOutput(os.Stdout, os.Stderr))
+	// Output:
+	// ID                DEPENDS ON  NOTE
+	// 0001_users        -           branches (2)
+	// 0002_posts        0001_users  head
+	// 0003_users_email  0001_users  head
+}
+
+func ExampleRedactDSN() {
+	fmt.Println(cli.RedactDSN("postgres://app:s3cret@db.internal:5432/app?sslmode=require"))
+	fmt.Println(cli.RedactDSN("app:s3cret@tcp(db.internal:3306)/app"))
+	fmt.Println(cli.RedactDSN("host=db.internal user=app password=s3cret dbname=app"))
+	// Output:
+	// postgres://app:xxxxx@db.internal:5432/app?sslmode=require
+	// app:xxxxx@tcp(db.internal:3306)/app
+	// host=db.internal user=app password=xxxxx dbname=app
+}
+
+func ExampleGuessDialect() {
+	for _, dsn := range []string{
+		"postgres://app@db:5432/app",
+		"host=db dbname=app",
+		"app@tcp(db:3306)/app",
+		"mysql://app@db/app",
+		"/var/lib/app/app.db",
+		"file:app.db",
+	} {
+		fmt.Printf("%-28s %s\n", dsn, cli.GuessDialect(dsn))
+	}
+	// Output:
+	// postgres://app@db:5432/app   postgres
+	// host=db dbname=app           postgres
+	// app@tcp(db:3306)/app         mysql
+	// mysql://app@db/app           mysql
+	// /var/lib/app/app.db          sqlite
+	// file:app.db                  sqlite
+}
+
+// An application migrates on start-up with the DSN its operators give the
+// CLI, opened the same way.
+func ExampleConnect() {
+	dir, err := os.MkdirTemp("", "strata-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	ctx := context.Background()
+	db, d, err := cli.Connect(ctx, filepath.Join(dir, "app.db"), "", cli.WithOpener("sqlite", sqlite.Open))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	m, err := migration.NewManager(db, d, exampleMigrations)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	results, err := m.Up(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s: applied %d migrations\n", d.Name(), len(results))
+	// Output:
+	// sqlite: applied 3 migrations
+}

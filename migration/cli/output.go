@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/strata-go/strata/migration"
+)
+
+// The --json forms. Field names are part of the CLI's interface.
+
+// jsonStatus is one element of status --json.
+type jsonStatus struct {
+	ID           string     `json:"id"`
+	Description  string     `json:"description"`
+	State        string     `json:"state"`
+	Dependencies []string   `json:"dependencies"`
+	AppliedAt    *time.Time `json:"applied_at,omitempty"`
+	DurationUS   int64      `json:"duration_us"`
+	Seq          int64      `json:"seq,omitempty"`
+}
+
+func statusJSON(s migration.Status) jsonStatus {
+	j := jsonStatus{ID: s.ID, Description: s.Description, State: string(s.State), Dependencies: nonNil(s.Dependencies),
+		DurationUS: s.Duration.Microseconds(), Seq: s.Seq}
+	if s.State != migration.StatePending && !s.AppliedAt.IsZero() {
+		at := s.AppliedAt.UTC()
+		j.AppliedAt = &at
+	}
+	return j
+}
+
+// jsonMigration is one element of pending --json.
+type jsonMigration struct {
+	ID           string   `json:"id"`
+	Description  string   `json:"description"`
+	Dependencies []string `json:"dependencies"`
+}
+
+// jsonStep is one element of plan --json.
+type jsonStep struct {
+	ID             string `json:"id"`
+	Description    string `json:"description"`
+	Direction      string `json:"direction"`
+	BackupRequired bool   `json:"backup_required"`
+	NoTransaction  bool   `json:"no_transaction"`
+}
+
+// jsonRecord is one element of history --json.
+type jsonRecord struct {
+	Seq         int64     `json:"seq"`
+	ID          string    `json:"id"`
+	Description string    `json:"description"`
+	AppliedAt   time.Time `json:"applied_at"`
+	DurationUS  int64     `json:"duration_us"`
+	Dirty       bool      `json:"dirty"`
+	Known       bool      `json:"known"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeJSON writes v to stdout, indented.
+func (e *env) writeJSON(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	_, err = e.stdout.Write(append(b, '\n'))
+	return err
+}
+
+// formatTime shows t in UTC to the second.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// formatDuration rounds d for people: 850µs, 12ms, 1.25s, 3m2s.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}

@@ -350,11 +350,18 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 			}
 		}()
 	}
-	if m.cfg.atomic {
-		if err := m.applyAtomic(ctx, conn, st, steps, res, hooks); err != nil {
-			return err
+	// Record the schema for drift detection whenever the run changed it,
+	// also when a later migration failed after earlier ones committed.
+	changed := false
+	defer func() {
+		if changed {
+			m.recordSchema(ctx, conn, st)
 		}
-		return m.recordSchema(ctx, conn, st)
+	}()
+	if m.cfg.atomic {
+		err := m.applyAtomic(ctx, conn, st, steps, res, hooks)
+		changed = err == nil
+		return err
 	}
 	for _, s := range steps {
 		r, err := m.applyOne(ctx, conn, st, s, hooks)
@@ -366,9 +373,10 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 			m.cfg.log.ErrorContext(ctx, "migration failed", "migration", s.ID, "direction", string(s.Direction), "error", err)
 			return err
 		}
+		changed = true
 		m.cfg.log.InfoContext(ctx, "migration "+string(s.Direction), "migration", s.ID, "direction", string(s.Direction), "duration", r.Duration)
 	}
-	return m.recordSchema(ctx, conn, st)
+	return nil
 }
 
 func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks) (r Result, err error) {

@@ -192,15 +192,17 @@ func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 // The migrations are applied and committed by then, so a failure here
 // does not fail the run: it is logged, and Drift reports that the run
 // recorded no schema.
-func (m *Manager) recordSchema(ctx context.Context, conn *sql.Conn, st *state) error {
+func (m *Manager) recordSchema(ctx context.Context, conn *sql.Conn, st *state) {
 	if _, ok := m.d.(schema.Inspector); !ok {
-		return nil
+		return
+	}
+	if head := st.head(); head != nil && head.Dirty {
+		return // half applied: nothing worth comparing with
 	}
 	if err := m.writeSchema(ctx, conn, st); err != nil {
 		m.cfg.log.WarnContext(ctx, "schema not recorded: drift detection has nothing to compare with until the next run or Manager.RecordSchema",
 			"step", StepRecord, "error", err)
 	}
-	return nil
 }
 
 // recordedSchema is a schema as the schema table holds it.

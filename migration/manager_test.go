@@ -689,3 +689,30 @@ func TestConcurrentRunsInOneProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftAfterPartialFailure: when a later migration fails, the earlier
+// ones stay committed, and the schema they left is recorded for drift
+// detection.
+func TestDriftAfterPartialFailure(t *testing.T) {
+	db := openDB(t)
+	m := newManager(t, db, []migration.Migration{
+		table("a"), table("b", "a"), migration.SQL("bad", `INSERT INTO nowhere VALUES (1)`, ``, "b"),
+	})
+	if _, err := m.Up(t.Context()); err == nil {
+		t.Fatal("Up succeeded")
+	}
+	wantIDs(t, "applied", applied(t, m), []string{"a", "b"})
+	report, err := m.Drift(t.Context())
+	if err != nil {
+		t.Fatalf("Drift = %v, want a report of the schema a and b left", err)
+	}
+	if report.Drifted() || report.Migration != "b" {
+		t.Fatalf("report = %v (migration %q), want no drift at b", report, report.Migration)
+	}
+	if _, err := db.Exec(`CREATE TABLE t_by_hand (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	if report, err = m.Drift(t.Context()); err != nil || !report.Drifted() || !strings.Contains(report.String(), "t_by_hand") {
+		t.Fatalf("Drift after a hand change = %v, %v; want t_by_hand named", report, err)
+	}
+}

@@ -64,9 +64,10 @@ type Record struct {
 	Dirty       bool
 	// Known reports whether this binary has the migration.
 	Known bool
-	// SchemaFingerprint digests the schema as the run that applied this
-	// migration left it, where the dialect can describe its schema; empty
-	// for rows that were not the last of their run.
+	// SchemaFingerprint digests the schema as the last run that applied
+	// this migration, or rolled back to it, left it, where the dialect can
+	// describe its schema; empty for rows that were not the newest when a
+	// run ended.
 	SchemaFingerprint string
 
 	fingerprint string

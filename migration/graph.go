@@ -257,3 +257,34 @@ func (h *idHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
+
+// Graph is a checked and ordered set of migrations, for tools that need the
+// graph without a database (listing it, or writing a new migration that
+// depends on its heads). [NewManager] builds the same graph.
+type Graph struct{ g *graph }
+
+// NewGraph checks ms and orders them, refusing what [NewManager] refuses.
+func NewGraph(ms []Migration) (*Graph, error) {
+	g, err := newGraph(ms)
+	if err != nil {
+		return nil, err
+	}
+	return &Graph{g: g}, nil
+}
+
+// Migrations returns the migrations in the order Up applies them.
+func (g *Graph) Migrations() []Migration {
+	ms := make([]Migration, len(g.g.order))
+	for i, id := range g.g.order {
+		ms[i] = g.g.byID[id]
+	}
+	return ms
+}
+
+// Heads returns the IDs of the migrations nothing depends on, in order:
+// what a new migration would depend on.
+func (g *Graph) Heads() []string { return g.g.heads() }
+
+// Dependencies returns the IDs id depends on, sorted, without duplicates;
+// nil for an unknown id.
+func (g *Graph) Dependencies(id string) []string { return slices.Clone(g.g.deps[id]) }

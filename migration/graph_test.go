@@ -228,3 +228,23 @@ func BenchmarkOrder10000(b *testing.B) {
 		}
 	}
 }
+
+func TestGraph(t *testing.T) {
+	g, err := migration.NewGraph([]migration.Migration{node("d", "b", "c", "b"), node("c", "a"), node("b", "a"), node("a"), node("e", "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range g.Migrations() {
+		ids = append(ids, m.ID())
+	}
+	wantIDs(t, "order", ids, []string{"a", "b", "c", "d", "e"})
+	wantIDs(t, "heads", g.Heads(), []string{"d", "e"})
+	wantIDs(t, "dependencies of d", g.Dependencies("d"), []string{"b", "c"})
+	if deps := g.Dependencies("nope"); deps != nil {
+		t.Errorf("dependencies of an unknown ID = %q", deps)
+	}
+	if _, err := migration.NewGraph([]migration.Migration{node("a", "b"), node("b", "a")}); !errors.Is(err, migration.ErrCycle) {
+		t.Errorf("NewGraph with a cycle = %v, want ErrCycle", err)
+	}
+}

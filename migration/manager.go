@@ -73,14 +73,11 @@ func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (
 	return m, nil
 }
 
+// Graph returns the manager's checked and ordered migrations.
+func (m *Manager) Graph() *Graph { return &Graph{g: m.g} }
+
 // Migrations returns the migrations in the order Up applies them.
-func (m *Manager) Migrations() []Migration {
-	ms := make([]Migration, len(m.g.order))
-	for i, id := range m.g.order {
-		ms[i] = m.g.byID[id]
-	}
-	return ms
-}
+func (m *Manager) Migrations() []Migration { return m.Graph().Migrations() }
 
 // Heads returns the IDs of the migrations nothing depends on: what a new
 // migration would depend on.

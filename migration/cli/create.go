@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+
+	"github.com/strata-go/strata/migration"
 )
 
 // createTemplate is the file create writes. Up and Down fail until they
@@ -94,12 +96,12 @@ func runCreate(_ context.Context, e *env) error {
 	if name == "" {
 		return usageErrorf("create: the name %q has no letters or digits", strings.Join(e.args, " "))
 	}
-	m, err := graphOnly(e.ms)
+	g, err := migration.NewGraph(e.ms)
 	if err != nil {
 		return err
 	}
 	known := map[string]bool{}
-	for _, mg := range m.Migrations() {
+	for _, mg := range g.Migrations() {
 		known[mg.ID()] = true
 	}
 	var id string
@@ -129,7 +131,7 @@ func runCreate(_ context.Context, e *env) error {
 		"Type":        typ,
 		"ID":          id,
 		"Description": strings.ReplaceAll(name, "_", " "),
-		"Deps":        m.Heads(),
+		"Deps":        g.Heads(),
 	}); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
@@ -157,7 +159,7 @@ func runCreate(_ context.Context, e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "created %s\n", path)
 	fmt.Fprintf(e.stdout, "  ID:         %s\n", id)
-	if hs := m.Heads(); len(hs) > 0 {
+	if hs := g.Heads(); len(hs) > 0 {
 		fmt.Fprintf(e.stdout, "  depends on: %s\n", strings.Join(hs, ", "))
 	}
 	fmt.Fprintf(e.stdout, "Write its Up and Down, then add %s.%s{} to the list of migrations.\n", pkg, typ)

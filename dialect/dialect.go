@@ -90,6 +90,14 @@ type Hooks interface {
 	BeforeCommit(ctx context.Context, ex Execer) error
 }
 
+// Opener is an optional interface for dialects that open their own
+// databases from a DSN, such as SQLite's, whose DSN is a file path and whose
+// connections want settings of their own. Command lines use it to open a
+// database by dialect name.
+type Opener interface {
+	Open(dsn string) (*sql.DB, error)
+}
+
 // ColumnDropper is an optional interface for dialects whose ALTER TABLE
 // cannot drop a column in place. [DropColumn] uses it.
 type ColumnDropper interface {

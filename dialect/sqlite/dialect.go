@@ -23,6 +23,7 @@ var (
 	_ dialect.Dialect       = (*Dialect)(nil)
 	_ dialect.Hooks         = (*Dialect)(nil)
 	_ dialect.ColumnDropper = (*Dialect)(nil)
+	_ dialect.Opener        = (*Dialect)(nil)
 )
 
 func init() {
@@ -76,6 +77,9 @@ func (d *Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) 
 	}
 	return n > 0, nil
 }
+
+// Open opens the database file at path with [Open].
+func (*Dialect) Open(path string) (*sql.DB, error) { return Open(path) }
 
 // Backuper returns the backuper the manager uses when none is configured:
 // an online backup with VACUUM INTO, written to "<database file>.backups".

@@ -12,7 +12,7 @@ import (
 
 	_ "github.com/strata-go/strata/dialect/mysql"    // registers "mysql"
 	_ "github.com/strata-go/strata/dialect/postgres" // registers "postgres"
-	"github.com/strata-go/strata/dialect/sqlite"     // registers "sqlite"; sqlite.Open opens files
+	_ "github.com/strata-go/strata/dialect/sqlite"   // registers "sqlite", which opens files with sqlite.Open
 	"github.com/strata-go/strata/examples/app/migrations"
 	"github.com/strata-go/strata/migration"
 	"github.com/strata-go/strata/migration/cli"
@@ -64,7 +64,6 @@ func cliOptions(stdout, stderr io.Writer) []cli.Option {
 		cli.WithOutput(stdout, stderr),
 		cli.WithDSNEnv(dsnEnv),
 		cli.WithDefaultDSN(defaultDSN),
-		cli.WithOpener(sqlite.Name, sqlite.Open),
 		cli.WithCreateDir("examples/app/migrations"),
 		cli.WithManagerOptions(managerOptions()...),
 	}

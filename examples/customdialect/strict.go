@@ -5,7 +5,6 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlite"
-	"github.com/strata-go/strata/migration/cli"
 )
 
 // Name is the name the dialect registers under.
@@ -20,7 +19,7 @@ var (
 	_ dialect.Dialect       = (*Dialect)(nil)
 	_ dialect.Hooks         = (*Dialect)(nil)
 	_ dialect.ColumnDropper = (*Dialect)(nil)
-	_ cli.Opener            = (*Dialect)(nil)
+	_ dialect.Opener        = (*Dialect)(nil)
 )
 
 // New returns the dialect.
@@ -49,6 +48,6 @@ func (d *Dialect) VersionTableDDL(table string) []string {
 }
 
 // Open opens the SQLite file at path as [sqlite.Open] does. It is the
-// optional [cli.Opener] interface: the command line opens databases of
+// optional [dialect.Opener] interface: the command line opens databases of
 // this dialect with it.
 func (*Dialect) Open(path string) (*sql.DB, error) { return sqlite.Open(path) }

@@ -39,7 +39,7 @@ const (
 // [ExitUsage], [ExitPending]). It never calls os.Exit; a program's main is
 // typically
 //
-//	os.Exit(cli.Run(ctx, os.Args[1:], migrations.All(), cli.WithOpener("sqlite", sqlite.Open)))
+//	os.Exit(cli.Run(ctx, os.Args[1:], migrations.All()))
 //
 // See the package documentation for the commands and flags.
 func Run(ctx context.Context, args []string, ms []migration.Migration, opts ...Option) int {

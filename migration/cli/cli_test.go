@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysql"
 	"github.com/strata-go/strata/dialect/postgres"
 	"github.com/strata-go/strata/dialect/sqlite"
@@ -488,17 +489,32 @@ func TestDSNSources(t *testing.T) {
 	}
 }
 
-func TestNoSQLiteOpener(t *testing.T) {
+// TestOpeners: SQLite opens through its dialect's Open method with no
+// option; a dialect with neither an Open method nor a known driver is a
+// clear error saying what to pass.
+func TestOpeners(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Run(t.Context(), []string{"--dsn", filepath.Join(t.TempDir(), "x.db"), "status"}, testMigrations(),
 		cli.WithOutput(&stdout, &stderr), cli.WithGetenv(func(string) string { return "" }))
-	if code != cli.ExitFailure {
-		t.Fatalf("exit code %d, want %d\n%s", code, cli.ExitFailure, stderr.String())
+	if code != cli.ExitOK {
+		t.Fatalf("SQLite without WithOpener: exit code %d, want %d\n%s", code, cli.ExitOK, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), `cli.WithOpener("sqlite", sqlite.Open)`) {
-		t.Errorf("stderr does not say how to open SQLite:\n%s", stderr.String())
+	if err := dialect.Register(bare{sqlite.New()}); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = cli.Run(t.Context(), []string{"--dialect", "bare-test", "--dsn", filepath.Join(t.TempDir(), "y.db"), "status"}, testMigrations(),
+		cli.WithOutput(&stdout, &stderr), cli.WithGetenv(func(string) string { return "" }))
+	if code != cli.ExitFailure || !strings.Contains(stderr.String(), `cli.WithOpener("bare-test", open)`) {
+		t.Fatalf("exit code %d, stderr:\n%s\nwant a failure saying to pass cli.WithOpener", code, stderr.String())
 	}
 }
+
+// bare is a dialect with only the methods of the Dialect interface.
+type bare struct{ dialect.Dialect }
+
+func (bare) Name() string { return "bare-test" }
 
 func TestUsage(t *testing.T) {
 	tests := []struct {

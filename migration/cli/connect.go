@@ -24,15 +24,8 @@ const (
 	SQLite   = "sqlite"
 )
 
-// OpenFunc opens the database a DSN names. sqlite.Open has this type, so
-// an application that uses SQLite passes WithOpener("sqlite", sqlite.Open).
+// OpenFunc opens the database a DSN names, as [WithOpener] takes it.
 type OpenFunc func(dsn string) (*sql.DB, error)
-
-// Opener is an optional interface for dialects: a dialect that implements
-// it opens its own databases, and the CLI needs no [WithOpener] for it.
-type Opener interface {
-	Open(dsn string) (*sql.DB, error)
-}
 
 // drivers maps the built-in server dialects to the database/sql driver
 // their package registers.
@@ -173,7 +166,8 @@ func namesList() string {
 }
 
 // open opens dsn for d: with the opener given for d's name, else d's own
-// [Opener], else the database/sql driver of a built-in server dialect.
+// [dialect.Opener] (SQLite's), else the database/sql driver of a built-in
+// server dialect.
 func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.DB, error) {
 	if GuessDialect(dsn) == SQLite {
 		dsn = sqlitePath(dsn)
@@ -181,7 +175,7 @@ func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.
 	name := d.Name()
 	var db *sql.DB
 	var err error
-	switch o, ok := d.(Opener); {
+	switch o, ok := d.(dialect.Opener); {
 	case c.openers[name] != nil:
 		db, err = c.openers[name](dsn)
 	case ok:
@@ -198,11 +192,7 @@ func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.
 		}
 		db, err = sql.Open(driver, dsn)
 	default:
-		hint := ""
-		if name == SQLite {
-			hint = ` (cli.WithOpener("sqlite", sqlite.Open))`
-		}
-		return nil, fmt.Errorf("no way to open a %s database: the program must pass cli.WithOpener for it%s", name, hint)
+		return nil, fmt.Errorf("no way to open a %s database: the dialect has no Open method and no database/sql driver is known for it; pass cli.WithOpener(%q, open)", name, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", name, err)
@@ -218,7 +208,7 @@ func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.
 // the one registered as dialectName or, if that is empty, the one
 // [WithDefaultDialect] names or else the one [GuessDialect] guesses from the
 // DSN; the database is opened with the opener given by
-// [WithOpener] for the dialect, the dialect's own [Opener], or the
+// [WithOpener] for the dialect, the dialect's own [dialect.Opener], or the
 // database/sql driver a built-in server dialect registers ("pgx" for
 // postgres, "mysql" for mysql, which also accepts mysql:// URLs), and
 // pinged. Applications use it to migrate on start-up with the same DSN

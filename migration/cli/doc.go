@@ -8,8 +8,7 @@
 //
 //	func main() {
 //		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-//		code := cli.Run(ctx, os.Args[1:], migrations.All(),
-//			cli.WithOpener("sqlite", sqlite.Open))
+//		code := cli.Run(ctx, os.Args[1:], migrations.All())
 //		stop()
 //		os.Exit(code)
 //	}
@@ -19,8 +18,9 @@
 // dialect/sqlite), which register themselves; --dialect names one of them,
 // or the CLI guesses it from the DSN ([GuessDialect]). PostgreSQL and MySQL
 // databases are opened with the database/sql driver their dialect package
-// registers; SQLite needs [WithOpener] (sqlite.Open), which keeps cgo out of
-// programs that do not use SQLite.
+// registers, SQLite files with sqlite.Open (the dialect's
+// [dialect.Opener]); only programs that import dialect/sqlite need cgo.
+// [WithOpener] replaces how a dialect's databases are opened.
 //
 // # Commands
 //

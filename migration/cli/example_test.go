@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/strata-go/strata/dialect/sqlite"
+	_ "github.com/strata-go/strata/dialect/sqlite" // registers the sqlite dialect
 	"github.com/strata-go/strata/migration"
 	"github.com/strata-go/strata/migration/cli"
 )
@@ -24,7 +24,7 @@ var exampleMigrations = []migration.Migration{
 // An application's main passes its arguments and migrations to Run and
 // exits with the code it returns:
 //
-//	os.Exit(cli.Run(ctx, os.Args[1:], migrations, cli.WithOpener("sqlite", sqlite.Open)))
+//	os.Exit(cli.Run(ctx, os.Args[1:], migrations))
 //
 // Here several command lines run against a SQLite file.
 func Example() {
@@ -39,7 +39,6 @@ func Example() {
 	ctx := context.Background()
 	migrate := func(stdout io.Writer, args ...string) int {
 		return cli.Run(ctx, append([]string{"--dsn", dsn}, args...), exampleMigrations,
-			cli.WithOpener("sqlite", sqlite.Open),
 			cli.WithOutput(stdout, io.Discard))
 	}
 	migrate(os.Stdout, "plan")
@@ -108,7 +107,7 @@ func ExampleConnect() {
 	defer os.RemoveAll(dir)
 
 	ctx := context.Background()
-	db, d, err := cli.Connect(ctx, filepath.Join(dir, "app.db"), "", cli.WithOpener("sqlite", sqlite.Open))
+	db, d, err := cli.Connect(ctx, filepath.Join(dir, "app.db"), "")
 	if err != nil {
 		fmt.Println(err)
 		return

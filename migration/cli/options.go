@@ -116,14 +116,10 @@ func WithDefaultDialect(name string) Option {
 }
 
 // WithOpener opens databases of the dialect registered as dialectName with
-// open. SQLite needs it, since the CLI does not import the SQLite dialect
-// (which needs cgo):
-//
-//	cli.WithOpener("sqlite", sqlite.Open)
-//
-// PostgreSQL and MySQL need none: the CLI opens them with the driver their
-// dialect package registers. A custom dialect needs one unless it
-// implements [Opener].
+// open, instead of the dialect's own [dialect.Opener] (SQLite's opens the
+// file with sqlite.Open) or the driver its package registers (pgx for
+// postgres, mysql for mysql). A custom dialect needs one unless it
+// implements dialect.Opener.
 func WithOpener(dialectName string, open OpenFunc) Option {
 	return func(c *config) {
 		if dialectName != "" && open != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -41,8 +40,7 @@ type MySQL struct {
 	// [Postgres.AttemptTimeout]. Zero means [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
-	mu   sync.Mutex
-	held map[*sql.Conn]string
+	held sessionHeld[string]
 }
 
 var _ Locker = (*MySQL)(nil)
@@ -76,25 +74,53 @@ func MySQLLockName(database, table string) string {
 	return prefix + suffix
 }
 
-func (m *MySQL) attemptTimeout() time.Duration {
-	if m.AttemptTimeout > 0 {
-		return m.AttemptTimeout
+func (m *MySQL) session() *sessionLock[string] {
+	return &sessionLock[string]{
+		held:           &m.held,
+		what:           fmt.Sprintf("mysql named lock for %q", m.Table),
+		backoff:        m.Backoff,
+		logger:         m.Logger,
+		attemptTimeout: m.AttemptTimeout,
+		identify:       m.name,
+		try:            m.try,
+		release:        m.release,
+		releaseIfHeld:  m.releaseIfHeld,
+		holder:         m.holder,
 	}
-	return DefaultAttemptTimeout
 }
 
-func (m *MySQL) what() string { return fmt.Sprintf("mysql named lock for %q", m.Table) }
+// Lock takes the named lock for conn's session, polling until it is free or
+// ctx is done. On error nothing is held. Locking a connection that already
+// holds the lock through m is an error: named locks stack, and a second lock
+// would need a second unlock.
+func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
+	return m.session().lock(ctx, conn)
+}
 
-// name resolves the lock name of m.Table on conn. The query is not cancelled
-// with ctx, so that a cancelled caller does not break the connection.
+// Unlock releases the named lock held by conn's session. It is an error if
+// the session does not hold it. The release runs even if ctx is already
+// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
+// caller never leaves the lock held.
+func (m *MySQL) Unlock(ctx context.Context, conn *sql.Conn) error {
+	return m.session().unlock(ctx, conn)
+}
+
+// Holder describes the connection that holds the lock, as seen from conn:
+// its connection id and, where information_schema.PROCESSLIST shows it
+// (which needs the PROCESS privilege for other users' connections), user,
+// host, database, command, state and for how long. It returns "" if nobody
+// holds the lock or the server cannot say.
+func (m *MySQL) Holder(ctx context.Context, conn *sql.Conn) string {
+	return m.session().describe(ctx, conn)
+}
+
+// name resolves the lock name of m.Table on conn.
 func (m *MySQL) name(ctx context.Context, conn *sql.Conn) (string, error) {
 	if m.Table == "" {
 		return "", errors.New("lock: mysql named lock without a table")
 	}
 	db, table, qualified := strings.Cut(m.Table, ".")
 	if !qualified {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.attemptTimeout())
-		defer cancel()
 		var cur sql.NullString
 		if err := conn.QueryRowContext(ctx, `SELECT DATABASE()`).Scan(&cur); err != nil {
 			return "", fmt.Errorf("lock: read current database: %w", err)
@@ -107,127 +133,39 @@ func (m *MySQL) name(ctx context.Context, conn *sql.Conn) (string, error) {
 	return MySQLLockName(db, table), nil
 }
 
-// Lock takes the named lock for conn's session, polling until it is free or
-// ctx is done. On error nothing is held. Locking a connection that already
-// holds the lock through m is an error: named locks stack, and a second lock
-// would need a second unlock.
-func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("lock: %s: %w", m.what(), context.Cause(ctx))
+func (m *MySQL) try(ctx context.Context, conn *sql.Conn, name string) (bool, error) {
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, 0)`, name).Scan(&got); err != nil {
+		return false, fmt.Errorf("GET_LOCK(%q): %w", name, err)
 	}
-	m.mu.Lock()
-	_, dup := m.held[conn]
-	m.mu.Unlock()
-	if dup {
-		return fmt.Errorf("lock: %s: already held by this connection", m.what())
+	if !got.Valid {
+		return false, fmt.Errorf("GET_LOCK(%q) returned NULL (an error occurred in the server)", name)
 	}
-	name, err := m.name(ctx, conn)
-	if err != nil {
-		return err
+	return got.Int64 == 1, nil
+}
+
+func (m *MySQL) release(ctx context.Context, conn *sql.Conn, name string) error {
+	var released sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT RELEASE_LOCK(?)`, name).Scan(&released); err != nil {
+		return fmt.Errorf("RELEASE_LOCK: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("lock: %s: %w", m.what(), context.Cause(ctx))
+	switch {
+	case !released.Valid:
+		return fmt.Errorf("not held (no lock named %q exists)", name)
+	case released.Int64 != 1:
+		return errors.New("held by another connection, not this one")
 	}
-	try := func(ctx context.Context) (bool, error) {
-		// The attempt is not cancelled with ctx: its answer must be read,
-		// or a granted lock could stay behind unknown to us.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.attemptTimeout())
-		defer cancel()
-		var got sql.NullInt64
-		if err := conn.QueryRowContext(actx, `SELECT GET_LOCK(?, 0)`, name).Scan(&got); err != nil {
-			m.releaseIfHeld(ctx, conn, name)
-			if ctx.Err() != nil {
-				return false, fmt.Errorf("%w (GET_LOCK: %w)", context.Cause(ctx), err)
-			}
-			return false, fmt.Errorf("GET_LOCK(%q): %w", name, err)
-		}
-		if !got.Valid {
-			return false, fmt.Errorf("GET_LOCK(%q) returned NULL (an error occurred in the server)", name)
-		}
-		return got.Int64 == 1, nil
-	}
-	holder := func(ctx context.Context) string { return m.holder(ctx, conn, name) }
-	if err := Poll(ctx, m.Backoff, m.Logger, m.what(), try, holder); err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		// Taken just as the caller gave up: honour the contract that an
-		// error means nothing is held.
-		uerr := m.release(ctx, conn, name)
-		return errors.Join(fmt.Errorf("lock: %s: %w", m.what(), context.Cause(ctx)), uerr)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.held == nil {
-		m.held = map[*sql.Conn]string{}
-	}
-	m.held[conn] = name
 	return nil
 }
 
-// releaseIfHeld releases the lock if conn's session holds it after an
-// attempt failed without an answer. Errors are ignored: a connection the
-// driver broke has ended its session, and that released the lock.
 func (m *MySQL) releaseIfHeld(ctx context.Context, conn *sql.Conn, name string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.attemptTimeout())
-	defer cancel()
 	var released sql.NullInt64
 	_ = conn.QueryRowContext(ctx,
 		`SELECT CASE WHEN IS_USED_LOCK(?) = CONNECTION_ID() THEN RELEASE_LOCK(?) END`,
 		name, name).Scan(&released)
 }
 
-// Unlock releases the named lock held by conn's session. It is an error if
-// the session does not hold it. The release runs even if ctx is already
-// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
-// caller never leaves the lock held.
-func (m *MySQL) Unlock(ctx context.Context, conn *sql.Conn) error {
-	m.mu.Lock()
-	name, ok := m.held[conn]
-	delete(m.held, conn)
-	m.mu.Unlock()
-	if !ok {
-		// Not taken through m; ask the server, which knows for sure.
-		var err error
-		if name, err = m.name(ctx, conn); err != nil {
-			return fmt.Errorf("lock: unlock: %w", err)
-		}
-	}
-	return m.release(ctx, conn, name)
-}
-
-func (m *MySQL) release(ctx context.Context, conn *sql.Conn, name string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.attemptTimeout())
-	defer cancel()
-	var released sql.NullInt64
-	if err := conn.QueryRowContext(ctx, `SELECT RELEASE_LOCK(?)`, name).Scan(&released); err != nil {
-		return fmt.Errorf("lock: release %s: RELEASE_LOCK: %w", m.what(), err)
-	}
-	switch {
-	case !released.Valid:
-		return fmt.Errorf("lock: release %s: not held (no lock named %q exists)", m.what(), name)
-	case released.Int64 != 1:
-		return fmt.Errorf("lock: release %s: held by another connection, not this one", m.what())
-	}
-	return nil
-}
-
-// Holder describes the connection that holds the lock, as seen from conn:
-// its connection id and, where information_schema.PROCESSLIST shows it
-// (which needs the PROCESS privilege for other users' connections), user,
-// host, database, command, state and for how long. It returns "" if nobody
-// holds the lock or the server cannot say.
-func (m *MySQL) Holder(ctx context.Context, conn *sql.Conn) string {
-	name, err := m.name(ctx, conn)
-	if err != nil {
-		return ""
-	}
-	return m.holder(ctx, conn, name)
-}
-
 func (m *MySQL) holder(ctx context.Context, conn *sql.Conn, name string) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(m.attemptTimeout(), 2*time.Second))
-	defer cancel()
 	var id sql.NullInt64
 	if err := conn.QueryRowContext(ctx, `SELECT IS_USED_LOCK(?)`, name).Scan(&id); err != nil || !id.Valid {
 		return ""

@@ -9,14 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 )
-
-// DefaultAttemptTimeout bounds one round trip of a database lock attempt
-// (pg_try_advisory_lock, GET_LOCK) or release when the locker's
-// AttemptTimeout is zero. See [Postgres.AttemptTimeout].
-const DefaultAttemptTimeout = 10 * time.Second
 
 // Postgres is a PostgreSQL session-level advisory lock on a 64-bit key
 // derived from the database, the schema and the version table (see
@@ -44,8 +38,7 @@ type Postgres struct {
 	// [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
-	mu   sync.Mutex
-	held map[*sql.Conn]int64
+	held sessionHeld[int64]
 }
 
 var _ Locker = (*Postgres)(nil)
@@ -72,24 +65,51 @@ func splitKey(key int64) (classid, objid int64) {
 	return int64(u >> 32), int64(u & 0xffffffff)
 }
 
-func (p *Postgres) attemptTimeout() time.Duration {
-	if p.AttemptTimeout > 0 {
-		return p.AttemptTimeout
+func (p *Postgres) session() *sessionLock[int64] {
+	return &sessionLock[int64]{
+		held:           &p.held,
+		what:           fmt.Sprintf("postgres advisory lock for %q", p.Table),
+		backoff:        p.Backoff,
+		logger:         p.Logger,
+		attemptTimeout: p.AttemptTimeout,
+		identify:       p.key,
+		try:            p.try,
+		release:        p.release,
+		releaseIfHeld:  p.releaseIfHeld,
+		holder:         p.holder,
 	}
-	return DefaultAttemptTimeout
 }
 
-func (p *Postgres) what() string { return fmt.Sprintf("postgres advisory lock for %q", p.Table) }
+// Lock takes the advisory lock for conn's session, polling until it is free
+// or ctx is done. On error nothing is held. Locking a connection that
+// already holds the lock through p is an error: advisory locks stack, and a
+// second lock would need a second unlock.
+func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
+	return p.session().lock(ctx, conn)
+}
 
-// key resolves the lock key of p.Table on conn. The query is not cancelled
-// with ctx, so that a cancelled caller does not break the connection.
+// Unlock releases the advisory lock held by conn's session. It is an error
+// if the session does not hold it. The release runs even if ctx is already
+// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
+// caller never leaves the lock held.
+func (p *Postgres) Unlock(ctx context.Context, conn *sql.Conn) error {
+	return p.session().unlock(ctx, conn)
+}
+
+// Holder describes the session that holds the lock, as seen from conn:
+// its backend pid, application name, client address and since when it is
+// connected and in its current state. It returns "" if nobody holds the lock
+// or the server cannot say.
+func (p *Postgres) Holder(ctx context.Context, conn *sql.Conn) string {
+	return p.session().describe(ctx, conn)
+}
+
+// key resolves the lock key of p.Table on conn.
 func (p *Postgres) key(ctx context.Context, conn *sql.Conn) (int64, error) {
 	if p.Table == "" {
 		return 0, errors.New("lock: postgres advisory lock without a table")
 	}
 	schema, table, qualified := strings.Cut(p.Table, ".")
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
-	defer cancel()
 	var db string
 	var cur sql.NullString
 	if err := conn.QueryRowContext(ctx, `SELECT current_database(), current_schema()`).Scan(&db, &cur); err != nil {
@@ -104,67 +124,26 @@ func (p *Postgres) key(ctx context.Context, conn *sql.Conn) (int64, error) {
 	return PostgresKey(db, schema, table), nil
 }
 
-// Lock takes the advisory lock for conn's session, polling until it is free
-// or ctx is done. On error nothing is held. Locking a connection that
-// already holds the lock through p is an error: advisory locks stack, and a
-// second lock would need a second unlock.
-func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx))
+func (p *Postgres) try(ctx context.Context, conn *sql.Conn, key int64) (bool, error) {
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+		return false, fmt.Errorf("pg_try_advisory_lock: %w", err)
 	}
-	p.mu.Lock()
-	_, dup := p.held[conn]
-	p.mu.Unlock()
-	if dup {
-		return fmt.Errorf("lock: %s: already held by this connection", p.what())
+	return ok, nil
+}
+
+func (p *Postgres) release(ctx context.Context, conn *sql.Conn, key int64) error {
+	var released bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&released); err != nil {
+		return fmt.Errorf("pg_advisory_unlock: %w", err)
 	}
-	key, err := p.key(ctx, conn)
-	if err != nil {
-		return err
+	if !released {
+		return errors.New("not held by this connection's session")
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx))
-	}
-	try := func(ctx context.Context) (bool, error) {
-		// The attempt is not cancelled with ctx: its answer must be read,
-		// or a granted lock could stay behind unknown to us.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
-		defer cancel()
-		var ok bool
-		if err := conn.QueryRowContext(actx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
-			p.releaseIfHeld(ctx, conn, key)
-			if ctx.Err() != nil {
-				return false, fmt.Errorf("%w (pg_try_advisory_lock: %w)", context.Cause(ctx), err)
-			}
-			return false, fmt.Errorf("pg_try_advisory_lock: %w", err)
-		}
-		return ok, nil
-	}
-	holder := func(ctx context.Context) string { return p.holder(ctx, conn, key) }
-	if err := Poll(ctx, p.Backoff, p.Logger, p.what(), try, holder); err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		// Taken just as the caller gave up: honour the contract that an
-		// error means nothing is held.
-		uerr := p.unlockKey(ctx, conn, key)
-		return errors.Join(fmt.Errorf("lock: %s: %w", p.what(), context.Cause(ctx)), uerr)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.held == nil {
-		p.held = map[*sql.Conn]int64{}
-	}
-	p.held[conn] = key
 	return nil
 }
 
-// releaseIfHeld releases the lock if conn's session holds it after an
-// attempt failed without an answer. Errors are ignored: a connection the
-// driver broke has ended its session, and that released the lock.
 func (p *Postgres) releaseIfHeld(ctx context.Context, conn *sql.Conn, key int64) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
-	defer cancel()
 	classid, objid := splitKey(key)
 	var released sql.NullBool
 	_ = conn.QueryRowContext(ctx, `SELECT bool_and(pg_advisory_unlock($1))
@@ -174,53 +153,7 @@ func (p *Postgres) releaseIfHeld(ctx context.Context, conn *sql.Conn, key int64)
 		key, classid, objid).Scan(&released)
 }
 
-// Unlock releases the advisory lock held by conn's session. It is an error
-// if the session does not hold it. The release runs even if ctx is already
-// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
-// caller never leaves the lock held.
-func (p *Postgres) Unlock(ctx context.Context, conn *sql.Conn) error {
-	p.mu.Lock()
-	key, ok := p.held[conn]
-	delete(p.held, conn)
-	p.mu.Unlock()
-	if !ok {
-		// Not taken through p; ask the server, which knows for sure.
-		var err error
-		if key, err = p.key(ctx, conn); err != nil {
-			return fmt.Errorf("lock: unlock: %w", err)
-		}
-	}
-	return p.unlockKey(ctx, conn, key)
-}
-
-func (p *Postgres) unlockKey(ctx context.Context, conn *sql.Conn, key int64) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.attemptTimeout())
-	defer cancel()
-	var released bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1)`, key).Scan(&released); err != nil {
-		return fmt.Errorf("lock: release %s: pg_advisory_unlock: %w", p.what(), err)
-	}
-	if !released {
-		return fmt.Errorf("lock: release %s: not held by this connection's session", p.what())
-	}
-	return nil
-}
-
-// Holder describes the session that holds the lock, as seen from conn:
-// its backend pid, application name, client address and since when it is
-// connected and in its current state. It returns "" if nobody holds the lock
-// or the server cannot say.
-func (p *Postgres) Holder(ctx context.Context, conn *sql.Conn) string {
-	key, err := p.key(ctx, conn)
-	if err != nil {
-		return ""
-	}
-	return p.holder(ctx, conn, key)
-}
-
 func (p *Postgres) holder(ctx context.Context, conn *sql.Conn, key int64) string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(p.attemptTimeout(), 2*time.Second))
-	defer cancel()
 	classid, objid := splitKey(key)
 	var (
 		pid                            int64

@@ -2,8 +2,8 @@
 // whole behaviour of a run (graph targets, failures and panics, dry runs,
 // baselines, rows the binary does not know, locking, dirty migrations and
 // their repair, custom and schema-qualified version tables, a pool of one
-// connection) as one suite that every dialect runs against a real
-// database. Its own tests run it on a SQLite file, PostgreSQL and
+// connection, and Downs that restore exactly what their Ups changed) as
+// one suite that every dialect runs against a real database. Its own tests run it on a SQLite file, PostgreSQL and
 // MySQL/MariaDB, and add what needs operating-system processes: a hundred
 // migrators started at once, a lock holder killed with SIGKILL in the
 // middle of a migration, waiters that give up, and two applications
@@ -45,6 +45,13 @@
 // until migration.Manager.Repair, and a dry run checks only the first
 // pending migration's preconditions. Set [Target.Schemas] if version tables
 // may be schema-qualified, as on PostgreSQL.
+//
+// If the dialect implements schema.Inspector, the suite also proves a
+// realistic history of migrations reversible with migrationtest.Run, which
+// compares the schemas the dialect describes before Up, after Down and
+// after Up again; without one, that subtest logs why it did not run. Its
+// trigger, whose SQL differs between databases, is left out for dialects
+// other than the built-in ones.
 //
 // The tests of the built-in dialects need the servers named by
 // STRATA_TEST_POSTGRES_DSN and STRATA_TEST_MYSQL_DSN (see

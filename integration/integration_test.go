@@ -9,11 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysql"
 	"github.com/strata-go/strata/dialect/postgres"
 	"github.com/strata-go/strata/dialect/sqlite"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
+	"github.com/strata-go/strata/schema"
+)
+
+// The built-in dialects describe schemas: the suite proves migrations
+// reversible on each of them (its Reversible subtest).
+var (
+	_ schema.Inspector = (*sqlite.Dialect)(nil)
+	_ schema.Inspector = (*postgres.Dialect)(nil)
+	_ schema.Inspector = (*mysql.Dialect)(nil)
 )
 
 // targets are the built-in dialects on their databases: a SQLite file in
@@ -96,4 +106,26 @@ func TestSuite(t *testing.T) {
 	for _, tgt := range targets() {
 		t.Run(tgt.Name, func(t *testing.T) { Run(t, tgt) })
 	}
+}
+
+// opaque hides every method of a dialect but those of dialect.Dialect, as
+// a custom dialect without optional interfaces has them.
+type opaque struct{ dialect.Dialect }
+
+func (opaque) Name() string { return "opaque-test" }
+
+// TestReversibleWithoutInspector: for a custom dialect that cannot
+// describe schemas, the Reversible subtest says so and passes, without
+// opening a database.
+func TestReversibleWithoutInspector(t *testing.T) {
+	tgt := Target{
+		Name:    "opaque",
+		Dialect: opaque{sqlite.New()},
+		Open: func(t *testing.T) (*sql.DB, string) {
+			t.Error("the database was opened")
+			return nil, ""
+		},
+		Reopen: sqlite.Open,
+	}
+	testReversible(t, tgt)
 }

@@ -64,7 +64,11 @@ func (tgt Target) describer() func(context.Context, dialect.Execer) ([]Table, er
 // Status, History and Pending, custom and schema-qualified version tables,
 // dropping a column, odd migration IDs, the lock (exclusion, hand-over, an
 // up-to-date start that never touches it, a waiter that gives up),
-// concurrent managers, and a pool of one connection.
+// concurrent managers, a pool of one connection, and, where the dialect
+// implements schema.Inspector (the built-in dialects must), that every
+// migration of a realistic history is reversible, with migrationtest.Run:
+// tables, constraints, indexes, a foreign key, a view, added and dropped
+// columns, a data migration and, on the built-in dialects, a trigger.
 //
 // Where behaviour differs by design it asserts the right one for the
 // target: with transactional DDL a failed migration leaves no trace and
@@ -101,6 +105,7 @@ func Run(t *testing.T, tgt Target) {
 		{"Lock", testLock},
 		{"ConcurrentManagers", testConcurrentManagers},
 		{"PoolOfOne", testPoolOfOne},
+		{"Reversible", testReversible},
 	}
 	if tgt.Schemas {
 		tests = append(tests, subtest{"QualifiedTable", testQualifiedTable})

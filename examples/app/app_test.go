@@ -185,6 +185,17 @@ func TestMigrate(t *testing.T) {
 					},
 				},
 				{name: "status when up to date", args: []string{"status", "--exit-code"}, stdout: []string{"9 applied, 0 pending"}},
+				{name: "no drift after up", args: []string{"drift"}, stdout: []string{"no drift since 0009_servers_base_url_unique"}},
+				{
+					name:   "an index created by hand is drift",
+					before: func(t *testing.T) { tg.exec(t, `CREATE INDEX servers_created_at ON servers (created_at)`) },
+					args:   []string{"drift"}, code: 4, stdout: []string{"+ index servers_created_at on servers: (created_at)"},
+				},
+				{
+					name:   "no drift once it is dropped",
+					before: func(t *testing.T) { tg.exec(t, dropIndexSQL(tg.name, "servers", "servers_created_at")) },
+					args:   []string{"drift"}, stdout: []string{"no drift since 0009_servers_base_url_unique"},
+				},
 				{
 					name: "history --json", args: []string{"history", "--json"},
 					after: func(t *testing.T, r result) {
@@ -301,6 +312,14 @@ func (tg target) seed(t *testing.T) {
 			values = values[:0]
 		}
 	}
+}
+
+// dropIndexSQL returns the statement that drops index name of table.
+func dropIndexSQL(dialect, table, name string) string {
+	if dialect == "mysql" {
+		return "DROP INDEX " + name + " ON " + table
+	}
+	return "DROP INDEX " + name
 }
 
 func (tg target) exec(t *testing.T, q string, args ...any) {

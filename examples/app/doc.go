@@ -8,6 +8,7 @@
 //	go run ./examples/app migrate status          # SQLite file ./app.db by default
 //	go run ./examples/app migrate up
 //	go run ./examples/app migrate down --yes
+//	go run ./examples/app migrate drift           # exits 4 if the schema was changed by hand
 //	go run ./examples/app serve                   # migrates, then would serve
 //
 //	go run ./examples/app migrate --dsn 'postgres://postgres@127.0.0.1:5432/app?sslmode=disable' up

@@ -18,6 +18,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
 	"github.com/strata-go/strata/migration"
+	"github.com/strata-go/strata/schema"
 )
 
 // Exit codes returned by [Run].
@@ -31,13 +32,16 @@ const (
 	ExitUsage = 2
 	// ExitPending: status --exit-code found pending migrations.
 	ExitPending = 3
+	// ExitDrift: drift found that the live schema differs from the one
+	// recorded after the last run.
+	ExitDrift = 4
 )
 
 // Run runs the command line args (without the program name) against the
 // database the flags, the environment or the options name, with the
 // migrations ms, and returns the exit code ([ExitOK], [ExitFailure],
-// [ExitUsage], [ExitPending]). It never calls os.Exit; a program's main is
-// typically
+// [ExitUsage], [ExitPending], [ExitDrift]). It never calls os.Exit; a
+// program's main is typically
 //
 //	os.Exit(cli.Run(ctx, os.Args[1:], migrations.All()))
 //
@@ -81,8 +85,8 @@ func (g *globals) register(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&g.table, "table", "", "the version `table` (default "+migration.DefaultTable+")")
 	fs.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for another migrator's lock (default "+migration.DefaultLockTimeout.String()+"; 0 waits for ever)")
 	fs.StringVar(&g.backupDir, "backup-dir", "", "the `directory` of backups (default: the application's, or <file>.backups beside a SQLite file)")
-	fs.BoolVar(&g.json, "json", false, "machine-readable output (status, pending, plan, history, backup --list)")
-	fs.BoolVar(&g.yes, "yes", false, "do not ask for confirmation (down, restore)")
+	fs.BoolVar(&g.json, "json", false, "machine-readable output (status, pending, plan, history, drift, backup --list)")
+	fs.BoolVar(&g.yes, "yes", false, "do not ask for confirmation (down, restore, drift --accept)")
 	fs.BoolVar(&g.verbose, "v", false, "log what the manager does to stderr")
 }
 
@@ -93,6 +97,7 @@ type flags struct {
 	applied, notApplied bool
 	dir, label          string
 	seq, dot, list      bool
+	accept              bool
 }
 
 // env is one run of the CLI.
@@ -321,19 +326,25 @@ func (e *env) exit(err error) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(e.stderr, "%s: %v\n", e.c.prog, err)
-	if hint := hint(err); hint != "" {
+	if hint := e.hint(err); hint != "" {
 		fmt.Fprintf(e.stderr, "%s: hint: %s\n", e.c.prog, hint)
 	}
 	return ExitFailure
 }
 
 // hint returns advice for well-known failures.
-func hint(err error) string {
+func (e *env) hint(err error) string {
 	switch {
 	case errors.Is(err, lock.ErrTimeout):
 		return "another migrator holds the migration lock; wait longer with --lock-timeout"
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
+	case errors.Is(err, migration.ErrNoSchema) && e.m != nil:
+		if _, ok := e.m.Dialect().(schema.Inspector); !ok {
+			return "" // the error says the dialect cannot describe schemas
+		}
+		return fmt.Sprintf("no schema recorded: run '%s up', which records the schema each run leaves, "+
+			"or, once the live schema is as it should be, '%s drift --accept'", e.c.prog, e.c.prog)
 	}
 	return ""
 }

@@ -79,6 +79,20 @@ func init() {
 			run: runHistory,
 		},
 		{
+			name: "drift", summary: "compare the schema with the one the last run left", db: true,
+			help: "Drift compares the live schema with the one recorded after the last run that\n" +
+				"applied or rolled back migrations, and prints what was changed by hand since:\n" +
+				"\"+\" added, \"-\" removed, \"~\" changed. It exits 4 when the schema has drifted,\n" +
+				"0 when it has not. With --accept it records the live schema as the expected\n" +
+				"one instead, once the changes are intended, or after a baseline: it shows\n" +
+				"what it accepts and asks for confirmation on a terminal; elsewhere it needs\n" +
+				"--yes.",
+			flags: func(fs *flag.FlagSet, f *flags) {
+				fs.BoolVar(&f.accept, "accept", false, "record the live schema as the expected one")
+			},
+			run: runDrift,
+		},
+		{
 			name: "baseline", args: "ID", nargs: [2]int{1, 1}, summary: "record ID and its ancestors as applied without running them", db: true,
 			help: "Baseline records ID and its ancestors as applied without running them, for a\n" +
 				"database whose schema already has what they do.",
@@ -163,7 +177,7 @@ func (e *env) usage(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintln(w, "\nFlags (before or after the command):")
 	e.printFlags(w, e.newFlagSet(""))
-	fmt.Fprintf(w, "\nExit codes: 0 ok, 1 failure, 2 usage, 3 pending migrations (status --exit-code).\n")
+	fmt.Fprintf(w, "\nExit codes: 0 ok, 1 failure, 2 usage, 3 pending migrations (status --exit-code), 4 schema drift (drift).\n")
 	fmt.Fprintf(w, "Run '%s help <command>' for more about a command.\n", e.c.prog)
 }
 

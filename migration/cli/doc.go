@@ -31,6 +31,7 @@
 //	plan [--to ID] [--down [--all]]  what a run would do, doing nothing
 //	validate                     dry run: pending migrations applied in a rolled-back transaction
 //	history                      the version table, in the order applied
+//	drift [--accept]             changes made to the schema since the last run (--accept: accept them)
 //	baseline ID                  record ID and its ancestors as applied without running them
 //	repair ID --applied|--not-applied  resolve a dirty migration
 //	backup [--label L] [--list]  back the database up now, or list its backups
@@ -48,8 +49,8 @@
 //	--table NAME         the version table (default strata_migrations)
 //	--lock-timeout DUR   how long to wait for another migrator (default 15m; 0 waits for ever)
 //	--backup-dir DIR     where backups go (default: the application's choice, else <file>.backups for SQLite)
-//	--json               machine-readable output for status, pending, plan, history, backup --list
-//	--yes                do not ask before down and restore
+//	--json               machine-readable output for status, pending, plan, history, drift, backup --list
+//	--yes                do not ask before down, restore and drift --accept
 //	-v                   log what the manager does to stderr
 //
 // Backups: a migration whose BackupRequired returns true is preceded by a
@@ -65,7 +66,26 @@
 //
 // down and restore show what they will undo and ask for confirmation when
 // stdin is a terminal; otherwise they refuse with exit code 2 unless --yes
-// is given.
+// is given. So does drift --accept.
+//
+// # Drift
+//
+// Every run that applies or rolls back migrations records the schema it
+// leaves, where the dialect can describe schemas (the built-in ones can).
+// drift compares the live schema with it ([migration.Manager.Drift]) and
+// prints what someone changed by hand since, one change per line:
+//
+//	schema drift since migration "0009_servers_base_url_unique" (seq 9, recorded 2025-01-02T03:04:05Z), 2 change(s) (+ added, - removed, ~ changed):
+//	- index request_logs_status_class on request_logs: (server_id, status_class)
+//	+ index servers_name_idx on servers: (name)
+//
+// or "no drift since ID (recorded TIME)". It exits 4 ([ExitDrift]) when the
+// schema has drifted. When no schema is recorded for the newest applied
+// migration (nothing is applied, it was baselined or repaired, or applied
+// by an older strata) it fails with exit code 1 and says so. Once a hand
+// change is intended, drift --accept records the live schema as the
+// expected one ([migration.Manager.RecordSchema]), after showing the
+// changes it accepts; it also records a first schema after a baseline.
 //
 // # DSNs
 //
@@ -84,10 +104,12 @@
 //	2  usage: bad flags or arguments, unknown command or dialect, no DSN,
 //	   or a destructive command without --yes off a terminal ([ExitUsage])
 //	3  status --exit-code: migrations are pending ([ExitPending])
+//	4  drift: the schema differs from the one recorded after the last run ([ExitDrift])
 //
-// A deploy script can gate on the last:
+// A deploy script can gate on them:
 //
 //	app migrate status --exit-code >/dev/null; case $? in 0) ;; 3) app migrate up ;; *) exit 1 ;; esac
+//	app migrate drift || { echo "the schema was changed by hand; see above" >&2; exit 1; }
 //
 // # JSON
 //
@@ -99,6 +121,16 @@
 // {"id", "description", "direction", "backup_required", "no_transaction"};
 // history an array of
 // {"seq", "id", "description", "applied_at", "duration_us", "dirty", "known"};
+// drift an object
+// {"drifted", "migration", "seq", "recorded_at", "changes"}, where each
+// change is {"op", "kind", "table", "name", "object", "definition",
+// "fields", "text"}: op is added, removed or changed; kind is table,
+// column, index, view, trigger, primary key, unique, foreign key, check,
+// or another object's kind (sequence, function, ...);
+// object names it as the text does ("column users.email"); fields, for a
+// changed object, is an array of {"name", "old", "new"}; text is the line
+// the text output prints; table, name, definition and fields are absent
+// when empty;
 // backup --list an array of {"path", "label", "time", "size", "sha256"}.
 // Times are RFC 3339 in UTC. Empty results are [].
 package cli

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	_ "github.com/strata-go/strata/dialect/sqlite" // registers the sqlite dialect
 	"github.com/strata-go/strata/migration"
@@ -64,6 +65,54 @@ func ExampleRun_graph() {
 	// 0001_users        -           branches (2)
 	// 0002_posts        0001_users  head
 	// 0003_users_email  0001_users  head
+}
+
+// drift shows what was changed by hand since the last run and exits 4
+// ([cli.ExitDrift]), so that a deploy script can stop; drift --accept
+// records the changed schema as the expected one.
+func ExampleRun_drift() {
+	dir, err := os.MkdirTemp("", "strata-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	dsn := filepath.Join(dir, "app.db")
+
+	ctx := context.Background()
+	migrate := func(stdout io.Writer, args ...string) int {
+		return cli.Run(ctx, append([]string{"--dsn", dsn}, args...), exampleMigrations,
+			cli.WithOutput(stdout, io.Discard))
+	}
+	migrate(io.Discard, "up")
+	fmt.Println("drift:", migrate(io.Discard, "drift"))
+
+	// Someone adds an index by hand.
+	db, _, err := cli.Connect(ctx, dsn, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := db.ExecContext(ctx, `CREATE INDEX users_name ON users (name)`); err != nil {
+		fmt.Println(err)
+	}
+	db.Close()
+
+	var out strings.Builder
+	code := migrate(&out, "drift")
+	// The first line names the migration and the time the schema was
+	// recorded; the changes follow, one per line.
+	_, changes, _ := strings.Cut(out.String(), "\n")
+	fmt.Print(changes)
+	fmt.Println("drift:", code)
+	fmt.Println("drift --accept --yes:", migrate(io.Discard, "drift", "--accept", "--yes"))
+	fmt.Println("drift:", migrate(io.Discard, "drift"))
+	// Output:
+	// drift: 0
+	// + index users_name on users: (name)
+	// drift: 4
+	// drift --accept --yes: 0
+	// drift: 0
 }
 
 func ExampleRedactDSN() {

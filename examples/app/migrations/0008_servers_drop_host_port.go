@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/strata-go/strata/dialect/sqlite"
 	"github.com/strata-go/strata/migration"
 )
 
@@ -52,7 +53,17 @@ func (ServersDropHostPort) Up(ctx context.Context, tx *migration.Tx) error {
 	return tx.DropColumn(ctx, "servers", "port")
 }
 
-// Down adds the columns back and refills them from base_url.
+// Down adds the columns back, refills them from base_url and restores
+// their definitions: NOT NULL without a default, as 0001_servers made
+// them.
+//
+// Columns added to a table that has rows can only be NOT NULL with a
+// default to fill them, so Down adds them with one and drops it once the
+// rows are refilled. What it cannot restore is where the columns were:
+// they come back after the last column, not after name. PostgreSQL and
+// MySQL cannot move a column without rebuilding the table by hand, and
+// nothing in the application depends on the order of columns, so the
+// migrations' test compares schemas with schema.IgnoreColumnOrder.
 func (ServersDropHostPort) Down(ctx context.Context, tx *migration.Tx) error {
 	if err := exec(ctx, tx,
 		`ALTER TABLE servers ADD COLUMN host VARCHAR(200) NOT NULL DEFAULT ''`,
@@ -92,7 +103,23 @@ func (ServersDropHostPort) Down(ctx context.Context, tx *migration.Tx) error {
 			return fmt.Errorf("refill host and port of server %d: %w", s.id, err)
 		}
 	}
-	return nil
+	return dropHostPortDefaults(ctx, tx)
+}
+
+// dropHostPortDefaults drops the defaults Down gave host and port to fill
+// them: ALTER COLUMN on the servers, a table rebuild on SQLite, which
+// cannot alter a column.
+func dropHostPortDefaults(ctx context.Context, tx *migration.Tx) error {
+	switch tx.Dialect().Name() {
+	case postgres, mysql:
+		return exec(ctx, tx,
+			`ALTER TABLE servers ALTER COLUMN host DROP DEFAULT`,
+			`ALTER TABLE servers ALTER COLUMN port DROP DEFAULT`)
+	default:
+		return sqlite.RebuildTable(ctx, tx, "servers",
+			sqlite.AlterColumn("host", sqlite.DropDefault()),
+			sqlite.AlterColumn("port", sqlite.DropDefault()))
+	}
 }
 
 // hostPort splits a base URL into host and port, defaulting the port by

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/strata-go/strata/migration"
+	"github.com/strata-go/strata/schema"
+)
+
+// jsonDrift is what drift --json prints.
+type jsonDrift struct {
+	Drifted    bool         `json:"drifted"`
+	Migration  string       `json:"migration"`
+	Seq        int64        `json:"seq"`
+	RecordedAt time.Time    `json:"recorded_at"`
+	Changes    []jsonChange `json:"changes"`
+}
+
+// jsonChange is one element of the changes of drift --json: a
+// [schema.Change].
+type jsonChange struct {
+	Op         string      `json:"op"`
+	Kind       string      `json:"kind"`
+	Table      string      `json:"table,omitempty"`
+	Name       string      `json:"name,omitempty"`
+	Object     string      `json:"object"`
+	Definition string      `json:"definition,omitempty"`
+	Fields     []jsonField `json:"fields,omitempty"`
+	Text       string      `json:"text"`
+}
+
+// jsonField is one changed property of a jsonChange.
+type jsonField struct {
+	Name string `json:"name"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+func driftJSON(r *migration.DriftReport) jsonDrift {
+	j := jsonDrift{Drifted: r.Drifted(), Migration: r.Migration, Seq: r.Seq, RecordedAt: r.RecordedAt.UTC(),
+		Changes: make([]jsonChange, len(r.Diff.Changes))}
+	for i, c := range r.Diff.Changes {
+		jc := jsonChange{Op: string(c.Op), Kind: c.Kind, Table: c.Table, Name: c.Name, Object: c.Object(),
+			Definition: c.Definition, Text: c.String()}
+		for _, f := range c.Fields {
+			jc.Fields = append(jc.Fields, jsonField{Name: f.Name, Old: f.Old, New: f.New})
+		}
+		j.Changes[i] = jc
+	}
+	return j
+}
+
+func runDrift(ctx context.Context, e *env) error {
+	if e.f.accept {
+		return e.acceptDrift(ctx)
+	}
+	rep, err := e.m.Drift(ctx)
+	if err != nil {
+		return err
+	}
+	if e.g.json {
+		if err := e.writeJSON(driftJSON(rep)); err != nil {
+			return err
+		}
+	} else if rep.Drifted() {
+		fmt.Fprintln(e.stdout, rep.String())
+	} else {
+		fmt.Fprintf(e.stdout, "no drift since %s (recorded %s)\n", rep.Migration, formatTime(rep.RecordedAt))
+	}
+	if rep.Drifted() {
+		msg := ""
+		if !e.g.json {
+			msg = fmt.Sprintf("the schema has drifted; once the changes are intended, '%s drift --accept' records the live schema as the expected one", e.c.prog)
+		}
+		return &exitError{code: ExitDrift, msg: msg}
+	}
+	return nil
+}
+
+// acceptDrift records the live schema as the expected one, after showing
+// what it accepts and asking for confirmation.
+func (e *env) acceptDrift(ctx context.Context) error {
+	if e.g.json {
+		return usageErrorf("drift: --accept has no --json output")
+	}
+	rep, err := e.m.Drift(ctx)
+	switch {
+	case errors.Is(err, migration.ErrNoSchema):
+		// Nothing recorded for the newest applied migration (a
+		// baseline, say): RecordSchema records the first schema. It
+		// cannot without an inspector or an applied migration: say so
+		// before asking.
+		if _, ok := e.m.Dialect().(schema.Inspector); !ok {
+			return err
+		}
+		if h, herr := e.m.History(ctx); herr != nil || len(h) == 0 {
+			return err
+		}
+		rep = nil
+	case err != nil:
+		return err
+	case !rep.Drifted():
+		fmt.Fprintf(e.stdout, "nothing to accept: no drift since %s (recorded %s)\n", rep.Migration, formatTime(rep.RecordedAt))
+		return nil
+	}
+	question := "Record the live schema as the expected one?"
+	if rep != nil {
+		question = fmt.Sprintf("Accept %s and record the live schema as the expected one?", plural(len(rep.Diff.Changes), "change"))
+	}
+	if !e.g.yes && e.interactive() {
+		if rep != nil {
+			fmt.Fprintln(e.stderr, rep.String())
+		} else {
+			fmt.Fprintln(e.stderr, "No schema is recorded for the newest applied migration: the live schema will become the expected one.")
+		}
+	}
+	if err := e.confirm(question); err != nil {
+		return err
+	}
+	// What is recorded is the schema as it is now, under the lock: were
+	// it changed again since the comparison, that change is accepted too.
+	if err := e.m.RecordSchema(ctx); err != nil {
+		return err
+	}
+	if rep == nil {
+		fmt.Fprintln(e.stdout, "recorded the live schema as the expected one")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "recorded the live schema as the expected one, accepting %s since %s:\n%s\n",
+		plural(len(rep.Diff.Changes), "change"), rep.Migration, rep.Diff)
+	return nil
+}

@@ -1,0 +1,225 @@
+package cli_test
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/migration/cli"
+)
+
+// alterName changes the type of users.name by hand to varchar(n), as an
+// operator would behind the migrations' back.
+func alterName(t *testing.T, tg target, n string) {
+	t.Helper()
+	ctx := t.Context()
+	var err error
+	switch tg.name {
+	case "postgres":
+		_, err = tg.db.ExecContext(ctx, `ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(`+n+`)`)
+	case "mysql":
+		_, err = tg.db.ExecContext(ctx, `ALTER TABLE users MODIFY name VARCHAR(`+n+`)`)
+	default:
+		err = sqlite.RebuildTable(ctx, tg.db, "users", sqlite.AlterColumn("name", sqlite.SetType("VARCHAR("+n+")")))
+	}
+	if err != nil {
+		t.Fatalf("alter users.name by hand: %v", err)
+	}
+}
+
+// driftJSON is what drift --json prints.
+type driftJSON struct {
+	Drifted    bool
+	Migration  string
+	Seq        int64
+	RecordedAt string `json:"recorded_at"`
+	Changes    []struct {
+		Op, Kind, Table, Name, Object, Text string
+		Fields                              []struct{ Name, Old, New string }
+	}
+}
+
+func TestDrift(t *testing.T) {
+	for i, newTarget := range targets(t) {
+		t.Run(targetNames[i], func(t *testing.T) {
+			tg := newTarget(t)
+			ms := testMigrations()
+			steps := []struct {
+				name   string
+				before func(t *testing.T)
+				args   []string
+				code   int
+				stdout []string // substrings, in order
+				stderr []string
+				check  func(t *testing.T, r result)
+			}{
+				{
+					name: "nothing applied", args: []string{"drift"}, code: cli.ExitFailure,
+					stderr: []string{"no recorded schema", "no migration is applied", "hint: no schema recorded: run 'strata up'", "'strata drift --accept'"},
+				},
+				{
+					name: "--accept with nothing applied", args: []string{"drift", "--accept"}, code: cli.ExitFailure,
+					stderr: []string{"no migration is applied", "hint:", "up"},
+				},
+				{name: "up records the schema", args: []string{"up"}, stdout: []string{"applied 0003_tags"}},
+				{name: "no drift", args: []string{"drift"}, stdout: []string{"no drift since 0003_tags (recorded ", " UTC)"}},
+				{
+					name: "no drift --json", args: []string{"drift", "--json"},
+					check: func(t *testing.T, r result) {
+						var got driftJSON
+						decode(t, r.stdout, &got)
+						if got.Drifted || got.Migration != "0003_tags" || got.Seq != 3 || got.RecordedAt == "" || got.Changes == nil || len(got.Changes) != 0 {
+							t.Errorf("drift --json = %+v, want no drift since 0003_tags (seq 3) and changes []", got)
+						}
+					},
+				},
+				{
+					name: "a column changed by hand", before: func(t *testing.T) { alterName(t, tg, "200") },
+					args: []string{"drift"}, code: cli.ExitDrift,
+					stdout: []string{`schema drift since migration "0003_tags" (seq 3, recorded `, "1 change(s)", "~ column users.name: type: ", "100", "200"},
+					stderr: []string{"the schema has drifted", "drift --accept"},
+					check: func(t *testing.T, r result) {
+						if strings.Count(r.stdout, "\n~ ") != 1 || strings.Contains(r.stdout, "\n+ ") || strings.Contains(r.stdout, "\n- ") {
+							t.Errorf("want exactly one change, of users.name:\n%s", r.stdout)
+						}
+					},
+				},
+				{
+					name: "--json names the column", args: []string{"--json", "drift"}, code: cli.ExitDrift,
+					check: func(t *testing.T, r result) {
+						if r.stderr != "" {
+							t.Errorf("stderr = %q, want nothing besides the JSON", r.stderr)
+						}
+						var got driftJSON
+						decode(t, r.stdout, &got)
+						if !got.Drifted || got.Migration != "0003_tags" || len(got.Changes) != 1 {
+							t.Fatalf("drift --json = %+v, want one change since 0003_tags", got)
+						}
+						c := got.Changes[0]
+						if c.Op != "changed" || c.Kind != "column" || c.Table != "users" || c.Name != "name" || c.Object != "column users.name" ||
+							!strings.HasPrefix(c.Text, "~ column users.name: ") || len(c.Fields) != 1 || c.Fields[0].Name != "type" ||
+							!strings.Contains(c.Fields[0].Old, "100") || !strings.Contains(c.Fields[0].New, "200") {
+							t.Errorf("change = %+v, want the type of users.name from 100 to 200 characters", c)
+						}
+					},
+				},
+				{
+					name: "undone by hand", before: func(t *testing.T) { alterName(t, tg, "100") },
+					args: []string{"drift"}, stdout: []string{"no drift since 0003_tags"},
+				},
+				{
+					name: "--accept needs --yes off a terminal", before: func(t *testing.T) { alterName(t, tg, "200") },
+					args: []string{"drift", "--accept"}, code: cli.ExitUsage, stderr: []string{"drift: refusing", "--yes"},
+				},
+				{name: "still drifted", args: []string{"drift"}, code: cli.ExitDrift, stdout: []string{"~ column users.name"}},
+				{name: "--accept --json", args: []string{"drift", "--accept", "--json", "--yes"}, code: cli.ExitUsage, stderr: []string{"--accept", "--json"}},
+				{
+					name: "--accept", args: []string{"drift", "--accept", "--yes"},
+					stdout: []string{"recorded the live schema as the expected one, accepting 1 change since 0003_tags:", "~ column users.name: type: "},
+				},
+				{name: "accepted", args: []string{"drift"}, stdout: []string{"no drift since 0003_tags"}},
+				{name: "--accept without drift", args: []string{"drift", "--accept", "--yes"}, stdout: []string{"nothing to accept: no drift since 0003_tags"}},
+				{
+					name: "a change accepted is drift once undone", before: func(t *testing.T) { alterName(t, tg, "100") },
+					args: []string{"drift"}, code: cli.ExitDrift, stdout: []string{"~ column users.name: type: ", "200", "100"},
+				},
+				{name: "down records the schema it leaves", args: []string{"down", "--yes"}, stdout: []string{"rolled back 0003_tags"}},
+				{name: "no drift since down", args: []string{"drift"}, stdout: []string{"no drift since 0002_posts"}},
+				{
+					name: "a table created by hand", before: func(t *testing.T) {
+						if _, err := tg.db.ExecContext(t.Context(), `CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(10))`); err != nil {
+							t.Fatal(err)
+						}
+					},
+					args: []string{"drift"}, code: cli.ExitDrift, stdout: []string{`since migration "0002_posts" (seq 2,`, "+ table notes: "},
+				},
+				{name: "help", args: []string{"help", "drift"}, stdout: []string{"Usage: strata drift [flags]", "exits 4", "--accept"}},
+			}
+			for _, st := range steps {
+				t.Run(st.name, func(t *testing.T) {
+					if st.before != nil {
+						st.before(t)
+					}
+					r := run(t, ms, nil, append([]string{"--dsn", tg.dsn}, st.args...)...)
+					if r.code != st.code {
+						t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", st.args, r.code, st.code, r.stdout, r.stderr)
+					}
+					containsInOrder(t, "stdout", r.stdout, st.stdout)
+					containsInOrder(t, "stderr", r.stderr, st.stderr)
+					if st.check != nil {
+						st.check(t, r)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestDriftAfterBaseline: a baseline records no schema, so drift has
+// nothing to compare with until drift --accept records one, which it asks
+// for first on a terminal.
+func TestDriftAfterBaseline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The schema of 0001_users, made before strata managed the database.
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100))`); err != nil {
+		t.Fatal(err)
+	}
+	ms := testMigrations()
+	terminal := func(input string) []cli.Option {
+		return []cli.Option{cli.WithInteractive(true), cli.WithInput(strings.NewReader(input))}
+	}
+	steps := []struct {
+		name   string
+		opts   []cli.Option
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "baseline", args: []string{"baseline", "0001_users"}, stdout: []string{"baselined 0001_users"}},
+		{
+			name: "nothing recorded", args: []string{"drift"}, code: cli.ExitFailure,
+			stderr: []string{`no recorded schema for the newest applied migration, "0001_users"`, "baselined", "hint:", "drift --accept"},
+		},
+		{
+			name: "--accept declined", opts: terminal("n\n"), args: []string{"drift", "--accept"}, code: cli.ExitFailure,
+			stderr: []string{"No schema is recorded", "Record the live schema as the expected one? [y/N]", "aborted"},
+		},
+		{name: "still nothing recorded", args: []string{"drift"}, code: cli.ExitFailure, stderr: []string{"no recorded schema"}},
+		{
+			name: "--accept confirmed", opts: terminal("y\n"), args: []string{"drift", "--accept"},
+			stdout: []string{"recorded the live schema as the expected one"}, stderr: []string{"[y/N]"},
+		},
+		{name: "no drift", args: []string{"drift"}, stdout: []string{"no drift since 0001_users"}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r := run(t, ms, st.opts, append([]string{"--dsn", path}, st.args...)...)
+			if r.code != st.code {
+				t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", st.args, r.code, st.code, r.stdout, r.stderr)
+			}
+			containsInOrder(t, "stdout", r.stdout, st.stdout)
+			containsInOrder(t, "stderr", r.stderr, st.stderr)
+		})
+	}
+	if _, err := db.ExecContext(t.Context(), `ALTER TABLE users ADD COLUMN email TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	// On a terminal --accept shows what it accepts before asking.
+	r := run(t, ms, terminal("yes\n"), "--dsn", path, "drift", "--accept")
+	if r.code != cli.ExitOK {
+		t.Fatalf("drift --accept: exit code %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	containsInOrder(t, "stderr", r.stderr, []string{"schema drift since", "+ column users.email: ", "Accept 1 change and record the live schema as the expected one? [y/N]"})
+	containsInOrder(t, "stdout", r.stdout, []string{"accepting 1 change since 0001_users:", "+ column users.email"})
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "+ column users.email") }) {
+		t.Errorf("stdout lacks the accepted change on a line of its own:\n%s", r.stdout)
+	}
+}

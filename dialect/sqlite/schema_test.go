@@ -311,15 +311,84 @@ var awkwardDDL = []string{
 	`ALTER TABLE d ADD COLUMN e TEXT NOT NULL DEFAULT 'e' REFERENCES a`,
 }
 
+// cornerDDL is what SQLite accepts but few write: table constraints without
+// commas between them, ON INSERT (which does nothing), CONSTRAINT names that
+// name nothing, a DEFERRABLE clause apart from its REFERENCES.
+var cornerDDL = []string{
+	`CREATE TABLE p (id INTEGER PRIMARY KEY, k TEXT UNIQUE)`,
+	`CREATE TABLE e (
+		a INT, b TEXT, c INT,
+		UNIQUE (a) CHECK (a > 0) PRIMARY KEY (b, a) FOREIGN KEY (c) REFERENCES p ON INSERT CASCADE ON UPDATE SET NULL
+	)`,
+	`CREATE TABLE f (
+		a INT CONSTRAINT x CONSTRAINT y NOT NULL CONSTRAINT z,
+		b REFERENCES p (id) ON INSERT SET DEFAULT NOT NULL DEFERRABLE INITIALLY DEFERRED,
+		c TEXT COLLATE NOCASE
+	)`,
+}
+
 // TestInspectSchemaAgreesWithPragmas checks what InspectSchema reads from
 // the stored statements against what SQLite's pragmas report.
 func TestInspectSchemaAgreesWithPragmas(t *testing.T) {
+	agreesWithPragmas(t, append([]string{schemaDDL}, awkwardDDL...))
+}
+
+func TestInspectSchemaReadsCorners(t *testing.T) {
+	s := agreesWithPragmas(t, cornerDDL)
+	e, f := s.Table("e"), s.Table("f")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"check after a constraint", len(e.Checks) == 1 && e.Checks[0].Expr == "a > 0", true},
+		{"primary key after constraints", e.PrimaryKey.String(), "(b, a)"},
+		{"ON INSERT does nothing", e.ForeignKeys[0].String(), "(c) REFERENCES p (id) ON UPDATE SET NULL ON DELETE NO ACTION"},
+		{"a name that names nothing", f.Column("a").Nullable, false},
+		{"after a DEFERRABLE clause apart", f.Column("c").Collation, "NOCASE"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
+	}
+}
+
+// TestInspectSchemaNormalisesExpressions expects expressions that differ
+// only in white space, comments and quoting to read the same.
+func TestInspectSchemaNormalisesExpressions(t *testing.T) {
+	tests := []struct{ name, a, b, want string }{
+		{"operators", `a<=b||'x'`, `a <= /* less */ b || 'x'`, "a <= b || 'x'"},
+		{"characters of operators written together", `a=-1`, "a =-\n1", "a =- 1"},
+		{"functions and keywords", `lower ("a") IN('x')`, `lower(a) IN ('x')`, "lower(a) IN ('x')"},
+		{"a hexadecimal number and a sum", `a>0x1E+1`, `a > 0x1E + 1`, "a > 0x1E + 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, expr := range []string{tt.a, tt.b} {
+				s := build(t, `CREATE TABLE t (a INT, b TEXT, CHECK (`+expr+`))`)
+				got = append(got, s.Table("t").Checks[0].Expr)
+			}
+			if got[0] != tt.want || got[1] != tt.want {
+				t.Errorf("CHECKs read %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// agreesWithPragmas builds a database from ddl and checks what
+// InspectSchema reads from the stored statements against what SQLite's
+// pragmas report.
+func agreesWithPragmas(t *testing.T, ddl []string) *schema.Schema {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "schema.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := buildOn(t, db, append([]string{schemaDDL}, awkwardDDL...)...)
+	s := buildOn(t, db, ddl...)
 	squash := func(v string) string { return strings.ToUpper(strings.Join(strings.Fields(v), "")) }
 	query := func(q string, args ...any) [][]sql.NullString {
 		t.Helper()
@@ -446,4 +515,5 @@ func TestInspectSchemaAgreesWithPragmas(t *testing.T) {
 			}
 		})
 	}
+	return s
 }

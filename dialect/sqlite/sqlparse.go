@@ -1,0 +1,923 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/strata-go/strata/dialect"
+)
+
+// This file takes apart the SQL that SQLite keeps in sqlite_schema, for the
+// table rebuild and the schema inspector alike: a tokenizer that knows every
+// kind of quoting and comment, and a parser of CREATE TABLE and CREATE
+// INDEX. The parser tells a tableVisitor about each column definition and
+// constraint, with its original text, so that a rebuild writes back
+// unchanged what it does not edit (tableDef), and with what it means (names
+// unquoted, the columns of keys, foreign key actions), which the inspector
+// normalises.
+
+type sqlTokKind uint8
+
+const (
+	tkWord   sqlTokKind = iota // bare identifier or keyword
+	tkQuoted                   // "ident", `ident` or [ident]
+	tkString                   // 'string'
+	tkBlob                     // x'hex'
+	tkNumber                   // 12, 1.5e3, 0x1F
+	tkPunct                    // one character: ( ) , ; . or one of an operator's
+)
+
+type sqlToken struct {
+	kind     sqlTokKind
+	text     string // as written
+	pos, end int32  // byte offsets in the source; int32 keeps tokens small
+}
+
+// is reports whether t is the bare keyword kw (case-insensitive).
+func (t sqlToken) is(kw string) bool {
+	// A letter's non-ASCII case variants are longer than it.
+	return t.kind == tkWord && len(t.text) >= len(kw) && strings.EqualFold(t.text, kw)
+}
+
+func (t sqlToken) punct(p string) bool { return t.kind == tkPunct && t.text == p }
+
+// name returns the identifier t stands for, unquoted; ok is false when t
+// cannot be a name.
+func (t sqlToken) name() (string, bool) {
+	switch t.kind {
+	case tkWord, tkQuoted, tkString:
+		return t.ident(), true
+	}
+	return "", false
+}
+
+// ident returns t unquoted if it is quoted, and as written otherwise.
+func (t sqlToken) ident() string {
+	if t.kind == tkQuoted || t.kind == tkString {
+		return unquoteIdent(t.text)
+	}
+	return t.text
+}
+
+func unquoteIdent(s string) string {
+	if len(s) < 2 {
+		return s
+	}
+	switch s[0] {
+	case '"':
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	case '`':
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
+	case '\'':
+		return strings.ReplaceAll(s[1:len(s)-1], `''`, `'`)
+	case '[':
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+func isIdentByte(c byte, first bool) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
+		return true
+	case c >= '0' && c <= '9', c == '$':
+		return !first
+	}
+	return false
+}
+
+// sqlTokens splits SQL text into tokens, dropping white space and comments.
+// It fails on an unterminated quote or blob literal.
+func sqlTokens(s string) ([]sqlToken, error) {
+	toks, err := lexSQL(s)
+	if err != nil {
+		return nil, err
+	}
+	return toks, nil
+}
+
+// lexSQL is sqlTokens for readers that must not fail, like the schema
+// inspector: with the error about an unterminated quote or blob literal it
+// returns the tokens all the same, the unterminated one running to the end
+// of the text.
+func lexSQL(s string) ([]sqlToken, error) {
+	if len(s) > math.MaxInt32 {
+		return nil, errors.New("SQL text longer than 2 GiB")
+	}
+	toks := make([]sqlToken, 0, len(s)/4)
+	var err error
+	for i := 0; i < len(s); {
+		c, start := s[i], i
+		kind := tkPunct
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+			continue
+		case c == '-' && i+1 < len(s) && s[i+1] == '-':
+			if i = after(s, i, '\n'); i < 0 {
+				i = len(s)
+			}
+			continue
+		case c == '/' && i+1 < len(s) && s[i+1] == '*':
+			if k := strings.Index(s[i+2:], "*/"); k >= 0 {
+				i += 2 + k + 2
+			} else {
+				i = len(s) // SQLite accepts an unterminated comment at the end
+			}
+			continue
+		case c == '\'' || c == '"' || c == '`':
+			kind = tkQuoted
+			if c == '\'' {
+				kind = tkString
+			}
+			i = after(s, i+1, c)
+			for i > 0 && i < len(s) && s[i] == c { // a doubled quote stands for itself
+				i = after(s, i+1, c)
+			}
+			if i < 0 {
+				err = fmt.Errorf("unterminated %c quote at offset %d", c, start)
+			}
+		case c == '[':
+			if kind, i = tkQuoted, after(s, i, ']'); i < 0 {
+				err = fmt.Errorf("unterminated [ quote at offset %d", start)
+			}
+		case (c == 'x' || c == 'X') && i+1 < len(s) && s[i+1] == '\'':
+			if kind, i = tkBlob, after(s, i+2, '\''); i < 0 {
+				err = fmt.Errorf("unterminated blob literal at offset %d", start)
+			}
+		case c >= '0' && c <= '9' || c == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			kind = tkNumber
+			hex := c == '0' && i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X')
+			for i++; i < len(s); i++ {
+				d := s[i]
+				// The sign of an exponent is part of the number, but
+				// 0x1E+1 is a sum.
+				sign := (d == '+' || d == '-') && (s[i-1] == 'e' || s[i-1] == 'E') && !hex
+				if d != '.' && !isIdentByte(d, false) && !sign {
+					break
+				}
+			}
+		case isIdentByte(c, true):
+			kind = tkWord
+			for i++; i < len(s) && isIdentByte(s[i], false); i++ {
+			}
+		default:
+			i++
+		}
+		if i < 0 {
+			i = len(s)
+		}
+		toks = append(toks, sqlToken{kind, s[start:i], int32(start), int32(i)})
+	}
+	return toks, err
+}
+
+// after returns the index just past the first c in s from s[i], or -1.
+func after(s string, i int, c byte) int {
+	if k := strings.IndexByte(s[i:], c); k >= 0 {
+		return i + k + 1
+	}
+	return -1
+}
+
+// closeParen returns the index just past the parenthesis that closes the one
+// at toks[i].
+func closeParen(toks []sqlToken, i int) (int, error) {
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		switch {
+		case toks[j].punct("("):
+			depth++
+		case toks[j].punct(")"):
+			depth--
+			if depth == 0 {
+				return j + 1, nil
+			}
+		}
+	}
+	return 0, errors.New("unbalanced parentheses")
+}
+
+// topLevel yields the items of toks separated by commas outside
+// parentheses, each with the comma after it; nil after the last.
+func topLevel(toks []sqlToken) iter.Seq2[[]sqlToken, *sqlToken] {
+	return func(yield func([]sqlToken, *sqlToken) bool) {
+		depth, start := 0, 0
+		for i := range toks {
+			switch t := &toks[i]; {
+			case t.punct("("):
+				depth++
+			case t.punct(")"):
+				depth--
+			case t.punct(",") && depth == 0:
+				if !yield(toks[start:i], t) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		yield(toks[start:], nil)
+	}
+}
+
+// splitTop splits toks at commas outside parentheses.
+func splitTop(toks []sqlToken) [][]sqlToken {
+	var parts [][]sqlToken
+	for p := range topLevel(toks) {
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// Constraint kinds.
+const (
+	kPrimaryKey = "PRIMARY KEY"
+	kNotNull    = "NOT NULL"
+	kNull       = "NULL"
+	kUnique     = "UNIQUE"
+	kCheck      = "CHECK"
+	kDefault    = "DEFAULT"
+	kCollate    = "COLLATE"
+	kReferences = "REFERENCES" // column-level foreign key
+	kForeignKey = "FOREIGN KEY"
+	kGenerated  = "GENERATED"
+	kName       = "CONSTRAINT" // a CONSTRAINT name that names nothing
+)
+
+// consDef is one column or table constraint.
+type consDef struct {
+	name string // from CONSTRAINT name; "" when unnamed
+	kind string
+	text string // as written, including any CONSTRAINT name prefix
+
+	cols       []string   // PRIMARY KEY, UNIQUE, FOREIGN KEY (table level): the table's columns
+	parent     string     // REFERENCES / FOREIGN KEY: the parent table
+	parentCols []string   // REFERENCES / FOREIGN KEY: the parent's columns, if given
+	onDelete   string     // REFERENCES / FOREIGN KEY: the ON DELETE action in upper case; "" when not given
+	onUpdate   string     // REFERENCES / FOREIGN KEY: the ON UPDATE action in upper case; "" when not given
+	deferrable bool       // REFERENCES / FOREIGN KEY: DEFERRABLE
+	deferred   bool       // REFERENCES / FOREIGN KEY: DEFERRABLE INITIALLY DEFERRED
+	expr       []sqlToken // CHECK, GENERATED: the expression; DEFAULT: the value
+	collation  string     // COLLATE: the collation's name, unquoted
+	desc       bool       // PRIMARY KEY DESC (column level)
+	autoinc    bool       // PRIMARY KEY AUTOINCREMENT
+	stored     bool       // GENERATED ... STORED
+}
+
+// colDef is one column definition.
+type colDef struct {
+	name     string // unquoted
+	nameText string // as written
+	typ      string // declared type as written; "" when none
+	cons     []*consDef
+
+	orig int    // index among the table's columns before the rebuild; -1 for a new column
+	work string // the name the list of changes knows it by
+	from string // SQL expression over the old table that fills it; "" to leave it to its default
+}
+
+func (c *colDef) has(kind string) *consDef {
+	for _, k := range c.cons {
+		if k.kind == kind {
+			return k
+		}
+	}
+	return nil
+}
+
+func (c *colDef) generated() bool { return c.has(kGenerated) != nil }
+
+// defElem is one comma-separated item of a CREATE TABLE: a column or one or
+// more table constraints (SQLite lets the commas between table constraints
+// be left out).
+type defElem struct {
+	lead, text, trail string // white space and comments around the text
+	col               *colDef
+	cons              []*consDef
+	dirty             bool // regenerate text from col or cons
+}
+
+// tableHead is what a CREATE TABLE says around its definition list.
+type tableHead struct {
+	name         string // as stored, unquoted
+	gap          string // text between the table name and "("
+	closing      string // white space and comments before ")"
+	options      string // text after ")": WITHOUT ROWID, STRICT
+	withoutRowid bool
+	strict       bool
+}
+
+// tableDef is a parsed CREATE TABLE statement.
+type tableDef struct {
+	tableHead
+	elems []*defElem
+}
+
+func (d *tableDef) columns() []*colDef {
+	var cols []*colDef
+	for _, e := range d.elems {
+		if e.col != nil {
+			cols = append(cols, e.col)
+		}
+	}
+	return cols
+}
+
+// A colVisitor is told the parts of a column definition as the parser finds
+// them: the column, then each of its constraints.
+type colVisitor interface {
+	column(name, nameText, typ string)
+	constraint(k consDef)
+}
+
+// A tableVisitor is told the items of a CREATE TABLE's definition list as
+// the parser finds them: each item, its column if it is one, and its
+// constraints. tableDef builds the rebuild's model of a table from them,
+// the inspector its description.
+type tableVisitor interface {
+	colVisitor
+	item(lead, text, trail string)
+}
+
+// column and constraint make a colDef a colVisitor, which parseColumn fills.
+func (c *colDef) column(name, nameText, typ string) {
+	c.name, c.nameText, c.typ, c.orig, c.work = name, nameText, typ, -1, name
+}
+
+func (c *colDef) constraint(k consDef) { c.cons = append(c.cons, &k) }
+
+// item, column and constraint make a tableDef a tableVisitor, which
+// parseCreateTable fills.
+func (d *tableDef) item(lead, text, trail string) {
+	d.elems = append(d.elems, &defElem{lead: lead, text: text, trail: trail})
+}
+
+func (d *tableDef) column(name, nameText, typ string) {
+	c := new(colDef)
+	c.column(name, nameText, typ)
+	d.elems[len(d.elems)-1].col = c
+}
+
+func (d *tableDef) constraint(k consDef) {
+	if e := d.elems[len(d.elems)-1]; e.col != nil {
+		e.col.constraint(k)
+	} else {
+		e.cons = append(e.cons, &k)
+	}
+}
+
+// parseCreateTable parses a CREATE TABLE statement as sqlite_schema stores
+// it, for a rebuild.
+func parseCreateTable(sql string) (*tableDef, error) {
+	toks, err := sqlTokens(sql)
+	if err != nil {
+		return nil, err
+	}
+	d := new(tableDef)
+	if d.tableHead, err = parseTable(sql, toks, d); err != nil {
+		return nil, err
+	}
+	for n, c := range d.columns() {
+		c.orig, c.work, c.from = n, c.name, dialect.QuoteDouble(c.name)
+	}
+	return d, nil
+}
+
+// parseTable parses toks, the tokens of sql, a CREATE TABLE statement, and
+// tells v about the items of its definition list. An error in the list
+// comes after v heard of every item, each as far as it parses.
+func parseTable(sql string, toks []sqlToken, v tableVisitor) (tableHead, error) {
+	var h tableHead
+	i := 0
+	expect := func(kw string) error {
+		if i >= len(toks) || !toks[i].is(kw) {
+			return fmt.Errorf("expected %s at offset %d", kw, tokOffset(toks, i, sql))
+		}
+		i++
+		return nil
+	}
+	if err := expect("CREATE"); err != nil {
+		return h, err
+	}
+	if i < len(toks) && (toks[i].is("TEMP") || toks[i].is("TEMPORARY")) {
+		i++
+	}
+	if err := expect("TABLE"); err != nil {
+		return h, err
+	}
+	if i+2 < len(toks) && toks[i].is("IF") && toks[i+1].is("NOT") && toks[i+2].is("EXISTS") {
+		i += 3
+	}
+	if i >= len(toks) {
+		return h, errors.New("missing table name")
+	}
+	if i+2 < len(toks) && toks[i+1].punct(".") {
+		i += 2
+	}
+	name, ok := toks[i].name()
+	if !ok {
+		return h, fmt.Errorf("bad table name %q", toks[i].text)
+	}
+	i++
+	if i >= len(toks) || !toks[i].punct("(") {
+		return h, fmt.Errorf("expected ( after the table name at offset %d", tokOffset(toks, i, sql))
+	}
+	end, err := closeParen(toks, i)
+	if err != nil {
+		return h, err
+	}
+	inner := toks[i+1 : end-1]
+	open, closeTok := toks[i], toks[end-1]
+	h.name, h.gap, h.options = name, sql[toks[i-1].end:toks[i].pos], sql[closeTok.end:]
+	for o := range topLevel(toks[end:]) {
+		switch {
+		case len(o) == 2 && o[0].is("WITHOUT") && o[1].is("ROWID"):
+			h.withoutRowid = true
+		case len(o) == 1 && o[0].is("STRICT"):
+			h.strict = true
+		case len(o) == 0:
+		default:
+			return tableHead{}, fmt.Errorf("unknown table option %q", sql[o[0].pos:o[len(o)-1].end])
+		}
+	}
+	var first error // the first error in the list
+	cols, afterCons := 0, false
+	prevEnd := open.end
+	for p, comma := range topLevel(inner) {
+		lead := prevEnd
+		if comma != nil {
+			prevEnd = comma.end
+		}
+		if len(p) == 0 {
+			if first == nil {
+				first = fmt.Errorf("empty definition at offset %d", lead)
+			}
+			continue
+		}
+		last, trail := p[len(p)-1].end, ""
+		if comma != nil {
+			trail = sql[last:comma.pos]
+		} else {
+			h.closing = sql[last:closeTok.pos]
+		}
+		v.item(sql[lead:p[0].pos], sql[p[0].pos:last], trail)
+		var err error
+		if isTableConstraintStart(p[0]) {
+			err = parseConstraintsTo(p, sql, false, v.constraint)
+			afterCons = true
+		} else {
+			var name string
+			if name, err = parseColumnTo(p, sql, v); err == nil {
+				cols++
+				if afterCons {
+					err = fmt.Errorf("column %q after a table constraint", name)
+				}
+			}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil && cols == 0 {
+		first = errors.New("no columns")
+	}
+	return h, first
+}
+
+func tokOffset(toks []sqlToken, i int, sql string) int {
+	if i < len(toks) {
+		return int(toks[i].pos)
+	}
+	return len(sql)
+}
+
+func isTableConstraintStart(t sqlToken) bool {
+	return t.is("CONSTRAINT") || t.is("PRIMARY") || t.is("UNIQUE") || t.is("CHECK") || t.is("FOREIGN")
+}
+
+func isColumnConstraintStart(t sqlToken) bool {
+	if t.kind != tkWord {
+		return false
+	}
+	switch t.text[0] | 0x20 { // no keyword here starts with K or S, the letters with non-ASCII case variants
+	case 'c':
+		return t.is("CONSTRAINT") || t.is("CHECK") || t.is("COLLATE")
+	case 'p':
+		return t.is("PRIMARY")
+	case 'n':
+		return t.is("NOT") || t.is("NULL")
+	case 'u':
+		return t.is("UNIQUE")
+	case 'd':
+		return t.is("DEFAULT")
+	case 'r':
+		return t.is("REFERENCES")
+	case 'g':
+		return t.is("GENERATED")
+	case 'a':
+		return t.is("AS")
+	}
+	return false
+}
+
+// parseColumn parses a column definition.
+func parseColumn(p []sqlToken, sql string) (*colDef, error) {
+	c := new(colDef)
+	if _, err := parseColumnTo(p, sql, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseColumnTo parses a column definition, telling v about it, and
+// returns the column's name.
+func parseColumnTo(p []sqlToken, sql string, v colVisitor) (string, error) {
+	name, ok := p[0].name()
+	if !ok || p[0].kind == tkWord && !isIdentByte(p[0].text[0], true) {
+		return "", fmt.Errorf("bad column name %q", p[0].text)
+	}
+	i := 1
+	for i < len(p) && !isColumnConstraintStart(p[i]) {
+		if p[i].punct("(") {
+			j, err := closeParen(p, i)
+			if err != nil {
+				return "", fmt.Errorf("column %q: type: %w", name, err)
+			}
+			i = j
+			continue
+		}
+		if p[i].kind != tkWord && p[i].kind != tkQuoted && p[i].kind != tkString && p[i].kind != tkNumber && !p[i].punct("+") && !p[i].punct("-") {
+			return "", fmt.Errorf("column %q: unexpected %q in type", name, p[i].text)
+		}
+		i++
+	}
+	typ := ""
+	if i > 1 {
+		typ = sql[p[1].pos:p[i-1].end]
+	}
+	v.column(name, p[0].text, typ)
+	if err := parseConstraintsTo(p[i:], sql, true, v.constraint); err != nil {
+		return name, fmt.Errorf("column %q: %w", name, err)
+	}
+	return name, nil
+}
+
+// parseConstraints parses a run of column constraints (isColumn true) or
+// table constraints.
+func parseConstraints(p []sqlToken, sql string, isColumn bool) ([]*consDef, error) {
+	var out []*consDef
+	if err := parseConstraintsTo(p, sql, isColumn, func(k consDef) { out = append(out, &k) }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseConstraintsTo parses a run of column constraints (isColumn true) or
+// table constraints and passes each to found. On an error, found has seen
+// those before the one that failed.
+func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(consDef)) error {
+	i := 0
+	at := func(kw string) bool { return i < len(p) && p[i].is(kw) }
+	need := func(kw string) error {
+		if !at(kw) {
+			return fmt.Errorf("expected %s at offset %d", kw, tokOffset(p, i, sql))
+		}
+		i++
+		return nil
+	}
+	name := func(what string) (string, error) {
+		if i >= len(p) {
+			return "", errors.New("missing " + what)
+		}
+		n, ok := p[i].name()
+		if !ok {
+			return "", fmt.Errorf("bad %s %q", what, p[i].text)
+		}
+		i++
+		return n, nil
+	}
+	group := func() ([]sqlToken, error) {
+		if i >= len(p) || !p[i].punct("(") {
+			return nil, fmt.Errorf("expected ( at offset %d", tokOffset(p, i, sql))
+		}
+		j, err := closeParen(p, i)
+		if err != nil {
+			return nil, err
+		}
+		g := p[i+1 : j-1]
+		i = j
+		return g, nil
+	}
+	conflict := func() error {
+		if at("ON") {
+			i++
+			if err := need("CONFLICT"); err != nil {
+				return err
+			}
+			if i >= len(p) {
+				return errors.New("missing conflict resolution")
+			}
+			i++
+		}
+		return nil
+	}
+	colList := func() ([]string, error) {
+		g, err := group()
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for item := range topLevel(g) {
+			if len(item) == 0 {
+				return nil, errors.New("empty column in list")
+			}
+			n, ok := item[0].name()
+			if !ok {
+				return nil, fmt.Errorf("bad column name %q", item[0].text)
+			}
+			names = append(names, n)
+		}
+		return names, nil
+	}
+	// foreignKey parses what follows REFERENCES.
+	foreignKey := func(k *consDef) (err error) {
+		if k.parent, err = name("parent table"); err != nil {
+			return err
+		}
+		if i < len(p) && p[i].punct("(") {
+			if k.parentCols, err = colList(); err != nil {
+				return err
+			}
+		}
+		for i < len(p) {
+			switch {
+			case at("ON"):
+				i++
+				if !at("DELETE") && !at("UPDATE") && !at("INSERT") {
+					return fmt.Errorf("expected DELETE or UPDATE at offset %d", tokOffset(p, i, sql))
+				}
+				event := p[i]
+				i++
+				action := i
+				switch {
+				case at("SET"), at("NO"):
+					i += 2
+				case at("CASCADE"), at("RESTRICT"):
+					i++
+				default:
+					return fmt.Errorf("bad foreign key action at offset %d", tokOffset(p, i, sql))
+				}
+				if i > len(p) {
+					return errors.New("truncated foreign key clause")
+				}
+				act := strings.ToUpper(p[action].text)
+				if i == action+2 {
+					act += " " + strings.ToUpper(p[action+1].text)
+				}
+				switch { // ON INSERT, which SQLite accepts, does nothing
+				case event.is("DELETE"):
+					k.onDelete = act
+				case event.is("UPDATE"):
+					k.onUpdate = act
+				}
+			case at("MATCH"):
+				i += 2
+			case at("NOT") && i+1 < len(p) && p[i+1].is("DEFERRABLE"), at("DEFERRABLE"):
+				k.deferrable, k.deferred = !at("NOT"), false
+				if at("NOT") {
+					i++
+				}
+				i++
+				if at("INITIALLY") {
+					k.deferred = k.deferrable && i+1 < len(p) && p[i+1].is("DEFERRED")
+					i += 2
+				}
+			default:
+				return nil
+			}
+		}
+		if i > len(p) {
+			return errors.New("truncated foreign key clause")
+		}
+		return nil
+	}
+	// next parses the constraint at p[i] into k.
+	next := func(k *consDef) (err error) {
+		start := i
+		if at("CONSTRAINT") {
+			i++
+			if k.name, err = name("constraint name"); err != nil {
+				return err
+			}
+			if i >= len(p) || at("CONSTRAINT") {
+				k.kind = kName
+				k.text = sql[p[start].pos:p[i-1].end]
+				return nil
+			}
+		}
+		switch {
+		case at("PRIMARY"):
+			i++
+			if err := need("KEY"); err != nil {
+				return err
+			}
+			k.kind = kPrimaryKey
+			if !isColumn {
+				if k.cols, err = colList(); err != nil {
+					return err
+				}
+			} else if at("ASC") {
+				i++
+			} else if at("DESC") {
+				k.desc = true
+				i++
+			}
+			if err := conflict(); err != nil {
+				return err
+			}
+			if at("AUTOINCREMENT") {
+				k.autoinc = true
+				i++
+			}
+		case isColumn && at("NOT"):
+			i++
+			if err := need("NULL"); err != nil {
+				return err
+			}
+			k.kind = kNotNull
+			if err := conflict(); err != nil {
+				return err
+			}
+		case isColumn && at("NULL"):
+			i++
+			k.kind = kNull
+			if err := conflict(); err != nil {
+				return err
+			}
+		case at("UNIQUE"):
+			i++
+			k.kind = kUnique
+			if !isColumn {
+				if k.cols, err = colList(); err != nil {
+					return err
+				}
+			}
+			if err := conflict(); err != nil {
+				return err
+			}
+		case at("CHECK"):
+			i++
+			k.kind = kCheck
+			if k.expr, err = group(); err != nil {
+				return err
+			}
+			if err := conflict(); err != nil {
+				return err
+			}
+		case isColumn && at("DEFAULT"):
+			i++
+			k.kind = kDefault
+			if i >= len(p) {
+				return errors.New("missing DEFAULT value")
+			}
+			vs := i
+			switch {
+			case p[i].punct("("):
+				if _, err := group(); err != nil {
+					return err
+				}
+			case p[i].punct("+") || p[i].punct("-"):
+				i += 2
+				if i > len(p) {
+					return errors.New("missing DEFAULT value")
+				}
+			default:
+				i++
+			}
+			k.expr = p[vs:i]
+		case isColumn && at("COLLATE"):
+			i++
+			if i >= len(p) {
+				return errors.New("missing collation name")
+			}
+			k.kind, k.collation = kCollate, p[i].ident()
+			i++
+		case isColumn && at("REFERENCES"):
+			i++
+			k.kind = kReferences
+			if err := foreignKey(k); err != nil {
+				return err
+			}
+		case !isColumn && at("FOREIGN"):
+			i++
+			if err := need("KEY"); err != nil {
+				return err
+			}
+			k.kind = kForeignKey
+			if k.cols, err = colList(); err != nil {
+				return err
+			}
+			if err := need("REFERENCES"); err != nil {
+				return err
+			}
+			if err := foreignKey(k); err != nil {
+				return err
+			}
+		case isColumn && (at("GENERATED") || at("AS")):
+			if at("GENERATED") {
+				i++
+				if err := need("ALWAYS"); err != nil {
+					return err
+				}
+			}
+			if err := need("AS"); err != nil {
+				return err
+			}
+			k.kind = kGenerated
+			if k.expr, err = group(); err != nil {
+				return err
+			}
+			if at("STORED") || at("VIRTUAL") {
+				k.stored = at("STORED")
+				i++
+			}
+		default:
+			return fmt.Errorf("unexpected %q at offset %d", p[i].text, p[i].pos)
+		}
+		k.text = sql[p[start].pos:p[i-1].end]
+		return nil
+	}
+	for i < len(p) {
+		var k consDef
+		if err := next(&k); err != nil {
+			return err
+		}
+		found(k)
+	}
+	return nil
+}
+
+// indexDef is a parsed CREATE INDEX statement.
+type indexDef struct {
+	unique bool
+	tail   []sqlToken   // after the table name: the indexed columns and any WHERE clause
+	parts  [][]sqlToken // the indexed columns and expressions, each with any COLLATE and ASC or DESC
+	where  []sqlToken   // the condition of a partial index
+}
+
+// parseIndex parses the tokens of a CREATE INDEX statement as sqlite_schema
+// stores it.
+func parseIndex(toks []sqlToken) (indexDef, error) {
+	var d indexDef
+	for i, t := range toks {
+		if t.is("UNIQUE") {
+			d.unique = true
+		}
+		if !t.is("ON") {
+			continue
+		}
+		j := i + 2
+		if j+1 < len(toks) && toks[j].punct(".") {
+			j += 2
+		}
+		if j > len(toks) {
+			break
+		}
+		d.tail = toks[j:]
+		if open := slices.IndexFunc(d.tail, func(x sqlToken) bool { return x.punct("(") }); open >= 0 {
+			if end, err := closeParen(d.tail, open); err == nil {
+				d.parts = splitTop(d.tail[open+1 : end-1])
+				if end < len(d.tail) && d.tail[end].is("WHERE") {
+					d.where = d.tail[end+1:]
+				}
+			}
+		}
+		return d, nil
+	}
+	return indexDef{}, errors.New("cannot find the indexed table")
+}
+
+// sqlKeywords are SQLite's keywords (https://sqlite.org/lang_keywords.html).
+var sqlKeywords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Fields(`ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH
+		AUTOINCREMENT BEFORE BEGIN BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT
+		CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT
+		DEFERRABLE DEFERRED DELETE DESC DETACH DISTINCT DO DROP EACH ELSE END ESCAPE EXCEPT EXCLUDE
+		EXCLUSIVE EXISTS EXPLAIN FAIL FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL GENERATED GLOB GROUP
+		GROUPS HAVING IF IGNORE IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT INSTEAD INTERSECT INTO
+		IS ISNULL JOIN KEY LAST LEFT LIKE LIMIT MATCH MATERIALIZED NATURAL NO NOT NOTHING NOTNULL NULL
+		NULLS OF OFFSET ON OR ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE
+		RANGE RECURSIVE REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT
+		ROLLBACK ROW ROWS SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER
+		UNBOUNDED UNION UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT`) {
+		m[k] = true
+	}
+	return m
+}()
+
+func isKeyword(s string) bool { return sqlKeywords[strings.ToUpper(s)] }

@@ -439,14 +439,19 @@ func (m *Manager) runInTx(ctx context.Context, tx *sql.Tx, st *state, mg Migrati
 		}
 		return func() { st.push(rec) }, nil
 	}
-	after := st.without(id)
+	head, fp := st.afterRemove(id)
 	if err := m.st.delete(ctx, tx, id); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
-	if err := m.syncHead(ctx, tx, after); err != nil {
+	if err := m.syncHead(ctx, tx, head, fp); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
-	return func() { *st = *after }, nil
+	return func() {
+		st.remove(id)
+		if h := st.head(); h != nil {
+			h.fingerprint = fp
+		}
+	}, nil
 }
 
 // applyConn runs one migration outside a transaction: the row is marked
@@ -500,9 +505,13 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 	if err := m.st.delete(ctx, conn, id); err != nil {
 		return stepErr(id, StepRecord, err)
 	}
-	*st = *st.without(id)
-	if err := m.syncHead(ctx, conn, st); err != nil {
+	st.remove(id)
+	head, fp := st.head(), st.fp.String()
+	if err := m.syncHead(ctx, conn, head, fp); err != nil {
 		return stepErr(id, StepRecord, err)
+	}
+	if head != nil {
+		head.fingerprint = fp
 	}
 	return nil
 }
@@ -518,18 +527,14 @@ func (m *Manager) run(ctx context.Context, mg Migration, dir Direction, tx *Tx) 
 	return stepErr(mg.ID(), StepUp, call(ctx, mg.Up, tx))
 }
 
-// syncHead makes the newest row carry the fingerprint of st's applied set.
-func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, st *state) error {
-	head := st.head()
-	if head == nil || head.fingerprint == st.fp.String() {
+// syncHead makes head, the newest row, carry fp, the fingerprint of the
+// applied set, in the database. The caller updates its state once the
+// change is committed.
+func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, head *Record, fp string) error {
+	if head == nil || head.fingerprint == fp {
 		return nil
 	}
-	fp := st.fp.String()
-	if err := m.st.setFingerprint(ctx, q, head.Seq, fp); err != nil {
-		return err
-	}
-	head.fingerprint = fp
-	return nil
+	return m.st.setFingerprint(ctx, q, head.Seq, fp)
 }
 
 // call calls f, turning a panic into a *PanicError.

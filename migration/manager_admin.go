@@ -143,19 +143,21 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 			return stepErr(id, StepRecord, fmt.Errorf("begin transaction: %w", err))
 		}
 		defer tx.Rollback()
-		after := st.without(id)
+		// The state is not used after the repair: change it at once.
 		if applied {
-			fp := after.fp
+			fp := st.fp
 			fp.add(id)
 			if err := m.st.clean(ctx, tx, id, r.Duration, fp.String()); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.markClean(id, r.Duration)
-			after = st
-		} else if err := m.st.delete(ctx, tx, id); err != nil {
-			return stepErr(id, StepRecord, err)
+		} else {
+			if err := m.st.delete(ctx, tx, id); err != nil {
+				return stepErr(id, StepRecord, err)
+			}
+			st.remove(id)
 		}
-		if err := m.syncHead(ctx, tx, after); err != nil {
+		if err := m.syncHead(ctx, tx, st.head(), st.fp.String()); err != nil {
 			return stepErr(id, StepRecord, err)
 		}
 		if err := tx.Commit(); err != nil {

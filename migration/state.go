@@ -88,22 +88,37 @@ func (st *state) clone() *state {
 	return c
 }
 
-// without returns a copy of st without the row of id.
-func (st *state) without(id string) *state {
-	recs := make([]Record, 0, len(st.recs))
-	for _, r := range st.recs {
-		if r.ID != id {
-			recs = append(recs, r)
+// afterRemove returns, without changing st, the row that would be the
+// newest once the row of id is removed, and the fingerprint of the applied
+// set then.
+func (st *state) afterRemove(id string) (*Record, string) {
+	fp := st.fp
+	if r := st.get(id); r != nil && !r.Dirty {
+		fp.remove(id)
+	}
+	for i := len(st.recs) - 1; i >= 0; i-- {
+		if st.recs[i].ID != id {
+			return &st.recs[i], fp.String()
 		}
 	}
-	c := &state{recs: recs, pos: make(map[string]int, len(recs))}
-	for i, r := range recs {
-		c.pos[r.ID] = i
-		if !r.Dirty {
-			c.fp.add(r.ID)
-		}
+	return nil, fp.String()
+}
+
+// remove deletes the row of id, as deleted from the database: O(1) for the
+// newest row, which is what rollbacks remove.
+func (st *state) remove(id string) {
+	i, ok := st.pos[id]
+	if !ok {
+		return
 	}
-	return c
+	if !st.recs[i].Dirty {
+		st.fp.remove(id)
+	}
+	delete(st.pos, id)
+	st.recs = slices.Delete(st.recs, i, i+1)
+	for j := i; j < len(st.recs); j++ {
+		st.pos[st.recs[j].ID] = j
+	}
 }
 
 func (st *state) markDirty(id string) {

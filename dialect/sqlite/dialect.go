@@ -50,8 +50,8 @@ func (*Dialect) TransactionalDDL() bool { return true }
 // VersionTableDDL returns the CREATE TABLE of the version table.
 func (d *Dialect) VersionTableDDL(table string) []string {
 	return []string{`CREATE TABLE IF NOT EXISTS ` + dialect.QuoteTable(d, table) + ` (
-	id          TEXT    NOT NULL PRIMARY KEY,
-	seq         INTEGER NOT NULL UNIQUE,
+	seq         INTEGER NOT NULL PRIMARY KEY, -- the rowid: one B-tree less per row
+	id          TEXT    NOT NULL UNIQUE,
 	description TEXT    NOT NULL DEFAULT '',
 	applied_at  TIMESTAMP NOT NULL,
 	duration_us INTEGER NOT NULL DEFAULT 0,

@@ -49,6 +49,8 @@ type Error struct {
 	Err  error
 }
 
+// Error reads "migration ID: step: cause", or "migration: step: cause"
+// when no single migration is concerned.
 func (e *Error) Error() string {
 	if e.ID == "" {
 		return "migration: " + e.Step + ": " + e.Err.Error()
@@ -66,6 +68,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error reads "panic: " and the panic value.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Unwrap returns the panic value if it is an error.

@@ -200,6 +200,7 @@ type ForeignKeyViolation struct {
 	FKID   int    // index of the key in PRAGMA foreign_key_list(Table)
 }
 
+// Error names the first ten offending rows and counts the rest.
 func (e *ForeignKeyError) Error() string {
 	const show = 10
 	var b strings.Builder

@@ -79,10 +79,6 @@ func (m *Manager) Graph() *Graph { return &Graph{g: m.g} }
 // Migrations returns the migrations in the order Up applies them.
 func (m *Manager) Migrations() []Migration { return m.Graph().Migrations() }
 
-// Heads returns the IDs of the migrations nothing depends on: what a new
-// migration would depend on.
-func (m *Manager) Heads() []string { return m.g.heads() }
-
 // Dialect returns the manager's dialect.
 func (m *Manager) Dialect() dialect.Dialect { return m.d }
 

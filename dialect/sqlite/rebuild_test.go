@@ -521,6 +521,19 @@ func TestRebuildTableChanges(t *testing.T) {
 			rows: []string{"1|apple|1000|1", "2|<nil>|250|<nil>"},
 		},
 		{
+			name:    "NOT NULL set, then dropped",
+			changes: []sqlite.Change{sqlite.AlterColumn("price", sqlite.SetNotNull()), sqlite.AlterColumn("price", sqlite.DropNotNull())},
+			wantSQL: `CREATE TABLE "t" (
+	id INTEGER PRIMARY KEY,
+	name TEXT,
+	price TEXT DEFAULT '0',
+	owner INT,
+	CONSTRAINT name_len CHECK (length(name) < 20),
+	UNIQUE (name, owner)
+)`,
+			rows: []string{"1|apple|10|1", "2|<nil>|2.5|<nil>"},
+		},
+		{
 			name:    "expression default is parenthesised, then dropped",
 			changes: []sqlite.Change{sqlite.AlterColumn("price", sqlite.SetDefault("datetime('now')")), sqlite.AlterColumn("price", sqlite.DropDefault())},
 			wantSQL: `CREATE TABLE "t" (

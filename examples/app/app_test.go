@@ -83,13 +83,6 @@ type target struct {
 	db   *sql.DB
 }
 
-func (tg target) ph(n int) string {
-	if tg.name == "postgres" {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
-}
-
 var targets = []struct {
 	name string
 	new  func(t *testing.T) target

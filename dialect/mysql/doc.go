@@ -9,6 +9,10 @@
 //	...
 //	m, err := migration.NewManager(db, mysql.New(), migrations)
 //
+// The dialect also opens databases itself ([Dialect.Open], the optional
+// [dialect.Opener] the command line uses), from the driver's DSN or a
+// mysql://user:pass@host:3306/db URL, which [DriverDSN] converts.
+//
 // MySQL commits every DDL statement implicitly, so DDL is not
 // transactional: the manager marks a migration dirty before it runs and
 // clean after, and a failed migration must be repaired by hand. Keep such

@@ -1,0 +1,162 @@
+package mysql
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/strata-go/strata/dialect"
+)
+
+var _ dialect.Opener = (*Dialect)(nil)
+
+// Open returns a handle to the MySQL or MariaDB database dsn names, in
+// either form [DriverDSN] accepts: the driver's
+// user:pass@tcp(host:3306)/db?params or a URL
+// mysql://user:pass@host:3306/db?params. The DSN is used as given: Open
+// adds no parameters.
+//
+// Like [sql.Open], Open only checks the DSN and does not connect; call
+// PingContext to. An empty DSN is an error. Errors name the DSN with its
+// password masked.
+func (*Dialect) Open(dsn string) (*sql.DB, error) {
+	if dsn == "" {
+		return nil, errors.New("mysql: open: empty DSN")
+	}
+	driverDSN, err := DriverDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := gomysql.ParseDSN(driverDSN)
+	if err != nil {
+		return nil, newDSNError("open", dsn, err)
+	}
+	c, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return nil, newDSNError("open", dsn, err)
+	}
+	return sql.OpenDB(c), nil
+}
+
+// DriverDSN returns dsn in the form go-sql-driver/mysql takes,
+// user:pass@tcp(host:port)/db?params, as database/sql, [Dialect.Open] and
+// the backup tools need it. A URL
+//
+//	mysql://user:pass@host:port/db?params   (or mariadb://...)
+//
+// becomes user:pass@tcp(host:port)/db?params, with the user and password
+// unescaped, port 3306 when the URL gives none, the query unchanged, and
+// no address (the driver's default, 127.0.0.1:3306) when the URL has no
+// host. Any other dsn is returned unchanged, unchecked. Errors show the URL
+// with its password masked.
+func DriverDSN(dsn string) (string, error) {
+	if !isURL(dsn) {
+		return dsn, nil
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// url.Error repeats the whole URL, password and all.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", newDSNError("parse URL", dsn, err)
+	}
+	var b strings.Builder
+	if u.User != nil {
+		b.WriteString(u.User.Username())
+		if p, ok := u.User.Password(); ok {
+			b.WriteString(":" + p)
+		}
+		b.WriteString("@")
+	}
+	host := u.Host
+	if host != "" && u.Port() == "" {
+		host += ":3306"
+	}
+	if host != "" {
+		b.WriteString("tcp(" + host + ")")
+	}
+	b.WriteString("/" + strings.TrimPrefix(u.Path, "/"))
+	if u.RawQuery != "" {
+		b.WriteString("?" + u.RawQuery)
+	}
+	return b.String(), nil
+}
+
+// DriverDSN is the function [DriverDSN], for callers that hold the dialect
+// but do not import this package, such as the command line.
+func (*Dialect) DriverDSN(dsn string) (string, error) { return DriverDSN(dsn) }
+
+// isURL reports whether dsn is a mysql:// or mariadb:// URL.
+func isURL(dsn string) bool {
+	for _, p := range []string{"mysql://", "mariadb://"} {
+		if len(dsn) >= len(p) && strings.EqualFold(dsn[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordSpan returns where the password is in dsn, a URL or the driver's
+// form, as dsn[start:end]; ok is false when dsn has none. It does not
+// need dsn to be valid.
+func passwordSpan(dsn string) (start, end int, ok bool) {
+	var userinfo string
+	offset := 0
+	if isURL(dsn) {
+		offset = strings.Index(dsn, "://") + len("://")
+		authority := dsn[offset:]
+		if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+			authority = authority[:i]
+		}
+		at := strings.LastIndex(authority, "@")
+		if at < 0 {
+			return 0, 0, false
+		}
+		userinfo = authority[:at]
+	} else {
+		// The driver splits at the last '/' and then at the last '@'.
+		head := dsn
+		if i := strings.LastIndex(head, "/"); i >= 0 {
+			head = head[:i]
+		}
+		at := strings.LastIndex(head, "@")
+		if at < 0 {
+			return 0, 0, false
+		}
+		userinfo = head[:at]
+	}
+	colon := strings.Index(userinfo, ":")
+	if colon < 0 || colon == len(userinfo)-1 {
+		return 0, 0, false
+	}
+	return offset + colon + 1, offset + len(userinfo), true
+}
+
+// dsnError is an error about a DSN whose text shows the DSN with its
+// password masked; Unwrap reaches the cause.
+type dsnError struct {
+	msg string
+	err error
+}
+
+func newDSNError(op, dsn string, err error) error {
+	redacted, msg := dsn, err.Error()
+	if start, end, ok := passwordSpan(dsn); ok {
+		pw := dsn[start:end]
+		redacted = dsn[:start] + "xxxxx" + dsn[end:]
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		if u, err := url.PathUnescape(pw); err == nil && u != "" {
+			msg = strings.ReplaceAll(msg, u, "xxxxx")
+		}
+	}
+	return &dsnError{msg: fmt.Sprintf("mysql: %s %s: %s", op, redacted, msg), err: err}
+}
+
+func (e *dsnError) Error() string { return e.msg }
+func (e *dsnError) Unwrap() error { return e.err }

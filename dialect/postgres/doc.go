@@ -8,6 +8,10 @@
 //	...
 //	m, err := migration.NewManager(db, postgres.New(), migrations)
 //
+// The dialect also opens databases itself ([Dialect.Open], the optional
+// [dialect.Opener] the command line uses), from a postgres:// URL or
+// keyword/value settings.
+//
 // DDL is transactional: each migration and its version table row commit or
 // roll back together. Migrators are serialised by a session-level advisory
 // lock ([lock.Postgres]) keyed on the database, schema and version table, so

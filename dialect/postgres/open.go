@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"database/sql"
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/strata-go/strata/dialect"
+)
+
+var _ dialect.Opener = (*Dialect)(nil)
+
+// Open returns a handle to the PostgreSQL database dsn names, through
+// pgx's database/sql driver. dsn is a URL
+// (postgres://user:pass@host:5432/db?sslmode=disable, or postgresql://) or
+// keyword/value settings ("host=db user=app dbname=app"), as pgx and libpq
+// read them, including the PG* environment variables and the password
+// file. The DSN is used as given: Open adds no settings.
+//
+// Like [sql.Open], Open only checks the DSN and does not connect; call
+// PingContext to. An empty DSN is an error. Errors name the DSN with its
+// password masked.
+func (*Dialect) Open(dsn string) (*sql.DB, error) {
+	if dsn == "" {
+		return nil, errors.New("postgres: open: empty DSN")
+	}
+	// pgx knows URLs only by their lower-case schemes.
+	for _, p := range []string{"postgres://", "postgresql://"} {
+		if len(dsn) >= len(p) && strings.EqualFold(dsn[:len(p)], p) {
+			dsn = p + dsn[len(p):]
+		}
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, &openError{msg: "postgres: open: " + maskPasswords(err.Error(), dsn), err: err}
+	}
+	return stdlib.OpenDB(*cfg), nil
+}
+
+// openError is an error of Open whose text has the DSN's password masked;
+// Unwrap reaches pgx's error.
+type openError struct {
+	msg string
+	err error
+}
+
+func (e *openError) Error() string { return e.msg }
+func (e *openError) Unwrap() error { return e.err }
+
+// keywordPassword finds the password setting of a keyword/value DSN, with
+// or without quotes and spaces around '='.
+var keywordPassword = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+
+// maskPasswords replaces in msg every password dsn appears to contain.
+// pgx masks the password in the DSN it quotes already; this also covers
+// the forms it misses, such as "password = secret".
+func maskPasswords(msg, dsn string) string {
+	var pws []string
+	for _, m := range keywordPassword.FindAllStringSubmatch(dsn, -1) {
+		pws = append(pws, m[1], strings.Trim(m[1], "'"))
+	}
+	if _, rest, ok := strings.Cut(dsn, "://"); ok {
+		authority := rest
+		if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+			authority = authority[:i]
+		}
+		if at := strings.LastIndex(authority, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(authority[:at], ":"); ok {
+				pws = append(pws, pw)
+				if u, err := url.PathUnescape(pw); err == nil {
+					pws = append(pws, u)
+				}
+			}
+		}
+	}
+	for _, pw := range pws {
+		if pw != "" && pw != "''" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}

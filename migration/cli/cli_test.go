@@ -6,10 +6,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysql"
@@ -727,4 +730,32 @@ func TestBackupRestore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMySQLURL: a mysql:// URL opens the database through the dialect's
+// Open and reaches the backup tools in the driver's form.
+func TestMySQLURL(t *testing.T) {
+	_, dsn := mytest.New(t)
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Net != "tcp" {
+		t.Skipf("%s uses network %q; a mysql:// URL names a TCP address", "STRATA_TEST_MYSQL_DSN", cfg.Net)
+	}
+	u := &url.URL{Scheme: "mysql", Host: cfg.Addr, Path: "/" + cfg.DBName}
+	if cfg.Passwd != "" {
+		u.User = url.UserPassword(cfg.User, cfg.Passwd)
+	} else {
+		u.User = url.User(cfg.User)
+	}
+	backups := filepath.Join(t.TempDir(), "backups")
+	if r := run(t, testMigrations(), nil, "--dsn", u.String(), "--backup-dir", backups, "up"); r.code != cli.ExitOK {
+		t.Fatalf("up: exit code %d\n%s", r.code, r.stderr)
+	}
+	r := run(t, testMigrations(), nil, "--dsn", u.String(), "--backup-dir", backups, "backup", "--label", "url")
+	if r.code != cli.ExitOK {
+		t.Fatalf("backup: exit code %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	containsInOrder(t, "stdout", r.stdout, []string{"backed up to " + backups, "url"})
 }

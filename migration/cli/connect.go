@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/strata-go/strata/backup"
@@ -26,13 +24,6 @@ const (
 
 // OpenFunc opens the database a DSN names, as [WithOpener] takes it.
 type OpenFunc func(dsn string) (*sql.DB, error)
-
-// drivers maps the built-in server dialects to the database/sql driver
-// their package registers.
-var drivers = map[string]string{
-	Postgres: "pgx",   // dialect/postgres imports pgx/v5/stdlib
-	MySQL:    "mysql", // dialect/mysql imports go-sql-driver/mysql
-}
 
 // dialectPackages names the package to import for each built-in dialect.
 var dialectPackages = map[string]string{
@@ -98,37 +89,12 @@ func sqlitePath(dsn string) string {
 	return dsn
 }
 
-// mysqlDSN turns mysql://user:pass@host:port/db?params into the driver's
-// user:pass@tcp(host:port)/db?params; other forms pass unchanged.
-func mysqlDSN(dsn string) (string, error) {
-	lower := strings.ToLower(dsn)
-	if !strings.HasPrefix(lower, "mysql://") && !strings.HasPrefix(lower, "mariadb://") {
-		return dsn, nil
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", fmt.Errorf("parse mysql URL: %w", err)
-	}
-	var b strings.Builder
-	if u.User != nil {
-		b.WriteString(u.User.Username())
-		if p, ok := u.User.Password(); ok {
-			b.WriteString(":" + p)
-		}
-		b.WriteString("@")
-	}
-	host := u.Host
-	if host != "" && u.Port() == "" {
-		host += ":3306"
-	}
-	if host != "" {
-		b.WriteString("tcp(" + host + ")")
-	}
-	b.WriteString("/" + strings.TrimPrefix(u.Path, "/"))
-	if u.RawQuery != "" {
-		b.WriteString("?" + u.RawQuery)
-	}
-	return b.String(), nil
+// driverDSNer is implemented by dialects that accept DSNs in more than one
+// form, such as dialect/mysql's (mysql:// URLs as well as the driver's
+// form): DriverDSN returns the form the database/sql driver takes, which is
+// also the one the backup tools read.
+type driverDSNer interface {
+	DriverDSN(dsn string) (string, error)
 }
 
 // resolveDialect returns the dialect named name, or guessed from dsn when
@@ -165,9 +131,8 @@ func namesList() string {
 	return strings.Join(names, ", ")
 }
 
-// open opens dsn for d: with the opener given for d's name, else d's own
-// [dialect.Opener] (SQLite's), else the database/sql driver of a built-in
-// server dialect.
+// open opens dsn for d, with the opener given for d's name or else d's own
+// [dialect.Opener], and pings it.
 func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.DB, error) {
 	if GuessDialect(dsn) == SQLite {
 		dsn = sqlitePath(dsn)
@@ -180,19 +145,10 @@ func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.
 		db, err = c.openers[name](dsn)
 	case ok:
 		db, err = o.Open(dsn)
-	case drivers[name] != "":
-		driver := drivers[name]
-		if !slices.Contains(sql.Drivers(), driver) {
-			return nil, fmt.Errorf("database/sql driver %q is not registered: import %s", driver, dialectPackages[name])
-		}
-		if name == MySQL {
-			if dsn, err = mysqlDSN(dsn); err != nil {
-				return nil, err
-			}
-		}
-		db, err = sql.Open(driver, dsn)
 	default:
-		return nil, fmt.Errorf("no way to open a %s database: the dialect has no Open method and no database/sql driver is known for it; pass cli.WithOpener(%q, open)", name, name)
+		return nil, fmt.Errorf("no way to open a %s database: the %s dialect (%T) does not implement dialect.Opener; "+
+			"give it a method Open(dsn string) (*sql.DB, error), or pass cli.WithOpener(%q, open) with a function that returns the *sql.DB",
+			name, name, d, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", name, err)
@@ -208,11 +164,11 @@ func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.
 // the one registered as dialectName or, if that is empty, the one
 // [WithDefaultDialect] names or else the one [GuessDialect] guesses from the
 // DSN; the database is opened with the opener given by
-// [WithOpener] for the dialect, the dialect's own [dialect.Opener], or the
-// database/sql driver a built-in server dialect registers ("pgx" for
-// postgres, "mysql" for mysql, which also accepts mysql:// URLs), and
-// pinged. Applications use it to migrate on start-up with the same DSN
-// their operators give the CLI. Errors never contain the DSN's password.
+// [WithOpener] for the dialect or else the dialect's own [dialect.Opener]
+// (every built-in dialect has one; dialect/mysql's also accepts mysql://
+// URLs), and pinged. Applications use it to migrate on start-up with the
+// same DSN their operators give the CLI. Errors never contain the DSN's
+// password.
 func Connect(ctx context.Context, dsn, dialectName string, opts ...Option) (*sql.DB, dialect.Dialect, error) {
 	c := newConfig(opts)
 	if dsn == "" {
@@ -251,8 +207,13 @@ func (c *config) openManager(ctx context.Context, dsn, dialectName string, ms []
 	case Postgres:
 		all = append(all, migration.WithBackuper(backup.NewPostgres(dsn)))
 	case MySQL:
-		if dsn, err := mysqlDSN(dsn); err == nil {
-			all = append(all, migration.WithBackuper(backup.NewMySQL(dsn)))
+		// The tools read the driver's form of the DSN, not a mysql:// URL.
+		bdsn, err := dsn, error(nil)
+		if n, ok := d.(driverDSNer); ok {
+			bdsn, err = n.DriverDSN(dsn)
+		}
+		if err == nil {
+			all = append(all, migration.WithBackuper(backup.NewMySQL(bdsn)))
 		}
 	}
 	all = append(append(all, c.managerOpts...), opts...)

@@ -34,26 +34,6 @@ func TestGuessDialect(t *testing.T) {
 	}
 }
 
-func TestMySQLDSN(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"url", "mysql://bob:pw@db:3307/app?parseTime=true", "bob:pw@tcp(db:3307)/app?parseTime=true"},
-		{"url default port", "mysql://bob@db/app", "bob@tcp(db:3306)/app"},
-		{"url escaped password", "mysql://bob:p%40ss@db/app", "bob:p@ss@tcp(db:3306)/app"},
-		{"driver form unchanged", "bob:pw@tcp(db:3306)/app", "bob:pw@tcp(db:3306)/app"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := mysqlDSN(tt.in)
-			if err != nil {
-				t.Fatalf("mysqlDSN(%q): %v", tt.in, err)
-			}
-			if got != tt.want {
-				t.Errorf("mysqlDSN(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSQLitePath(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"plain", "app.db", "app.db"},

@@ -16,11 +16,12 @@
 // The package imports no database driver and no dialect. The program
 // imports the dialect packages it wants (dialect/postgres, dialect/mysql,
 // dialect/sqlite), which register themselves; --dialect names one of them,
-// or the CLI guesses it from the DSN ([GuessDialect]). PostgreSQL and MySQL
-// databases are opened with the database/sql driver their dialect package
-// registers, SQLite files with sqlite.Open (the dialect's
-// [dialect.Opener]); only programs that import dialect/sqlite need cgo.
-// [WithOpener] replaces how a dialect's databases are opened.
+// or the CLI guesses it from the DSN ([GuessDialect]). Databases are opened
+// by the dialect's [dialect.Opener]: PostgreSQL and MySQL with the driver
+// their dialect package imports, SQLite files with sqlite.Open; only
+// programs that import dialect/sqlite need cgo. [WithOpener] replaces how
+// a dialect's databases are opened, and is how a custom dialect without
+// an Open method gets its databases.
 //
 // # Commands
 //

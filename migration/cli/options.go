@@ -117,9 +117,10 @@ func WithDefaultDialect(name string) Option {
 
 // WithOpener opens databases of the dialect registered as dialectName with
 // open, instead of the dialect's own [dialect.Opener] (SQLite's opens the
-// file with sqlite.Open) or the driver its package registers (pgx for
-// postgres, mysql for mysql). A custom dialect needs one unless it
-// implements dialect.Opener.
+// file with sqlite.Open, PostgreSQL's and MySQL's use the driver their
+// package imports). A custom dialect needs one unless it implements
+// dialect.Opener; open may also return a *sql.DB the application opened
+// itself.
 func WithOpener(dialectName string, open OpenFunc) Option {
 	return func(c *config) {
 		if dialectName != "" && open != nil {

@@ -218,3 +218,27 @@ func BenchmarkOrderShapes10000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOrderShapes1000 is BenchmarkOrderShapes10000 at the size of a
+// long-lived project's history: building the graph is paid on every
+// process start, so it should cost far less than the one-row read of
+// BenchmarkUpToDate1000.
+func BenchmarkOrderShapes1000(b *testing.B) {
+	const n = 1000
+	db := openDB(b)
+	for _, bc := range []struct {
+		name string
+		ms   []migration.Migration
+	}{
+		{"chain", set(n, noop)},
+		{"flat", set(n, func(i int) migration.Migration { return node(fmt.Sprintf("%05d", i)) })},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := migration.NewManager(db, dialectFor(b), bc.ms); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

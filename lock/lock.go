@@ -28,7 +28,9 @@ type Locker interface {
 	Unlock(ctx context.Context, conn *sql.Conn) error
 }
 
-// Backoff bounds the pause between two attempts of [Poll]. Each pause is
+// Backoff bounds the pause between two attempts that do not wait in the
+// server: those of [Poll], and those the [Postgres] and [MySQL] lockers make
+// when a wait in the server is not possible or was cut short. Each pause is
 // drawn at random between half and all of the current step, which starts at
 // Min and doubles up to Max, so that many waiters neither spin hot nor sleep
 // long after the lock is free.
@@ -39,7 +41,7 @@ type Backoff struct {
 // DefaultBackoff is the backoff the built-in lockers use.
 var DefaultBackoff = Backoff{Min: 2 * time.Millisecond, Max: 50 * time.Millisecond}
 
-// LogEvery is how often a waiting [Poll] logs that it is still waiting.
+// LogEvery is how often a waiting locker logs that it is still waiting.
 const LogEvery = 5 * time.Second
 
 // Attempt tries to take a lock once, without waiting. It reports whether the
@@ -55,19 +57,12 @@ type Holder func(ctx context.Context) string
 // most every [LogEvery], naming what it waits for and, if holder is not nil,
 // who holds it.
 func Poll(ctx context.Context, b Backoff, log *slog.Logger, what string, try Attempt, holder Holder) error {
-	if b.Min <= 0 {
-		b = DefaultBackoff
-	}
-	if b.Max < b.Min {
-		b.Max = b.Min
-	}
-	start := time.Now()
-	lastLog := start
-	step := b.Min
-	var timer *time.Timer
+	w := newWaiting(log, what, holder)
+	pace := newPacer(b)
+	defer pace.stop()
 	for {
 		if ctx.Err() != nil {
-			return fmt.Errorf("wait for %s after %s: %w", what, time.Since(start).Round(time.Millisecond), context.Cause(ctx))
+			return w.gaveUp(ctx)
 		}
 		ok, err := try(ctx)
 		if err != nil {
@@ -76,30 +71,85 @@ func Poll(ctx context.Context, b Backoff, log *slog.Logger, what string, try Att
 		if ok {
 			return nil
 		}
-		if log != nil && time.Since(lastLog) >= LogEvery {
-			lastLog = time.Now()
-			attrs := []any{"lock", what, "waited", time.Since(start).Round(time.Millisecond)}
-			if holder != nil {
-				if h := holder(ctx); h != "" {
-					attrs = append(attrs, "holder", h)
-				}
-			}
-			log.InfoContext(ctx, "waiting for migration lock", attrs...)
+		w.log(ctx)
+		if !pace.sleep(ctx) {
+			return w.gaveUp(ctx)
 		}
-		pause := step/2 + rand.N(step/2+1)
-		if step < b.Max {
-			step = min(2*step, b.Max)
+	}
+}
+
+// waiting is the log and the error of a wait for a lock.
+type waiting struct {
+	logger      *slog.Logger
+	what        string
+	holder      Holder
+	start, last time.Time
+}
+
+func newWaiting(log *slog.Logger, what string, holder Holder) *waiting {
+	now := time.Now()
+	return &waiting{logger: log, what: what, holder: holder, start: now, last: now}
+}
+
+// log says that the wait goes on, naming the holder, if [LogEvery] passed
+// since it last did.
+func (w *waiting) log(ctx context.Context) {
+	if w.logger == nil || time.Since(w.last) < LogEvery {
+		return
+	}
+	w.last = time.Now()
+	attrs := []any{"lock", w.what, "waited", time.Since(w.start).Round(time.Millisecond)}
+	if w.holder != nil {
+		if h := w.holder(ctx); h != "" {
+			attrs = append(attrs, "holder", h)
 		}
-		if timer == nil {
-			timer = time.NewTimer(pause)
-			defer timer.Stop()
-		} else {
-			timer.Reset(pause)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %s after %s: %w", what, time.Since(start).Round(time.Millisecond), context.Cause(ctx))
-		case <-timer.C:
-		}
+	}
+	w.logger.InfoContext(ctx, "waiting for migration lock", attrs...)
+}
+
+// gaveUp returns the error of a wait that ended because ctx is done.
+func (w *waiting) gaveUp(ctx context.Context) error {
+	return fmt.Errorf("wait for %s after %s: %w", w.what, time.Since(w.start).Round(time.Millisecond), context.Cause(ctx))
+}
+
+// pacer draws the pauses of a [Backoff].
+type pacer struct {
+	b     Backoff
+	step  time.Duration
+	timer *time.Timer
+}
+
+func newPacer(b Backoff) *pacer {
+	if b.Min <= 0 {
+		b = DefaultBackoff
+	}
+	if b.Max < b.Min {
+		b.Max = b.Min
+	}
+	return &pacer{b: b, step: b.Min}
+}
+
+// sleep pauses for the next step. It reports false if ctx was done first.
+func (p *pacer) sleep(ctx context.Context) bool {
+	pause := p.step/2 + rand.N(p.step/2+1)
+	if p.step < p.b.Max {
+		p.step = min(2*p.step, p.b.Max)
+	}
+	if p.timer == nil {
+		p.timer = time.NewTimer(pause)
+	} else {
+		p.timer.Reset(pause)
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-p.timer.C:
+		return true
+	}
+}
+
+func (p *pacer) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
 	}
 }

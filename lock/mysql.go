@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -23,10 +24,19 @@ const MySQLMaxLockName = 64
 // version tables never block each other. Named locks are server-wide, which
 // is why the name includes the database.
 //
-// Lock polls GET_LOCK(name, 0) with jittered backoff ([Poll]); it never
-// waits inside the server. The lock belongs to the server session of the
-// connection: Unlock must be called with the same *sql.Conn, and a session
-// that ends (a killed process, a closed connection) releases it.
+// Lock waits for the lock inside the server, so that the server hands it
+// over the moment it is released: it runs GET_LOCK(name, n) with n whole
+// seconds, at most [MySQLWait], and repeats it until the lock is taken or
+// the context is done. A context that is done is noticed when the wait in
+// flight ends, so within MySQLWait; a wait never outlasts the context's
+// deadline, and when less than a second is left, Lock polls GET_LOCK(name,
+// 0) with [MySQL.Backoff] instead. A statement time limit set on the
+// session (max_statement_time, max_execution_time) shorter than the wait
+// cuts the waits short, and Lock then polls between waits too.
+//
+// The lock belongs to the server session of the connection: Unlock must be
+// called with the same *sql.Conn, and a session that ends (a killed
+// process, a closed connection) releases it.
 type MySQL struct {
 	// Table is the version table the lock guards: "table", in the
 	// connection's current database (DATABASE()), or "database.table".
@@ -34,14 +44,25 @@ type MySQL struct {
 	// Logger receives a line every few seconds while waiting, naming the
 	// connection that holds the lock. Nil is silent.
 	Logger *slog.Logger
-	// Backoff between attempts; the zero value means [DefaultBackoff].
+	// Backoff paces the attempts that do not wait in the server: after a
+	// wait the server cut short, or when less than a second is left before
+	// the context's deadline. The zero value means [DefaultBackoff].
 	Backoff Backoff
 	// AttemptTimeout bounds each statement Lock and Unlock run; see
-	// [Postgres.AttemptTimeout]. Zero means [DefaultAttemptTimeout].
+	// [Postgres.AttemptTimeout]. A wait in the server lasts at most half
+	// of it, in whole seconds: below 2s, Lock only polls. Zero means
+	// [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
 	held sessionHeld[string]
+	wait time.Duration // longest wait in the server; zero means MySQLWait
 }
+
+// MySQLWait is the longest time one statement of [MySQL.Lock] waits for
+// the lock in the server; Lock repeats it until the lock is taken or its
+// context is done. It is a whole number of seconds, because MySQL takes
+// GET_LOCK's timeout as an integer (MariaDB would take a fraction).
+const MySQLWait = time.Second
 
 var _ Locker = (*MySQL)(nil)
 
@@ -81,6 +102,8 @@ func (m *MySQL) session() *sessionLock[string] {
 		backoff:        m.Backoff,
 		logger:         m.Logger,
 		attemptTimeout: m.AttemptTimeout,
+		slice:          cmp.Or(m.wait, MySQLWait),
+		unit:           time.Second,
 		identify:       m.name,
 		try:            m.try,
 		release:        m.release,
@@ -89,8 +112,8 @@ func (m *MySQL) session() *sessionLock[string] {
 	}
 }
 
-// Lock takes the named lock for conn's session, polling until it is free or
-// ctx is done. On error nothing is held. Locking a connection that already
+// Lock takes the named lock for conn's session, waiting in the server until
+// it is free or ctx is done. On error nothing is held. Locking a connection that already
 // holds the lock through m is an error: named locks stack, and a second lock
 // would need a second unlock.
 func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
@@ -133,13 +156,16 @@ func (m *MySQL) name(ctx context.Context, conn *sql.Conn) (string, error) {
 	return MySQLLockName(db, table), nil
 }
 
-func (m *MySQL) try(ctx context.Context, conn *sql.Conn, name string) (bool, error) {
+func (m *MySQL) try(ctx context.Context, conn *sql.Conn, name string, wait time.Duration) (bool, error) {
 	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, 0)`, name).Scan(&got); err != nil {
-		return false, fmt.Errorf("GET_LOCK(%q): %w", name, err)
+	secs := int64(wait / time.Second)
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, ?)`, name, secs).Scan(&got); err != nil {
+		return false, fmt.Errorf("GET_LOCK(%q, %d): %w", name, secs, err)
 	}
 	if !got.Valid {
-		return false, fmt.Errorf("GET_LOCK(%q) returned NULL (an error occurred in the server)", name)
+		// Also the answer to a wait that was interrupted (a killed
+		// query, a statement time limit).
+		return false, fmt.Errorf("GET_LOCK(%q, %d) returned NULL (an error occurred in the server, or the wait was interrupted)", name, secs)
 	}
 	return got.Int64 == 1, nil
 }

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,10 +19,21 @@ import (
 // [PostgresKey]), so every migrator of one version table agrees on the key
 // and migrators of different version tables never block each other.
 //
-// Lock polls pg_try_advisory_lock with jittered backoff ([Poll]); it never
-// issues a blocking pg_advisory_lock. The lock belongs to the server session
-// of the connection: Unlock must be called with the same *sql.Conn, and a
-// session that ends (a killed process, a closed connection) releases it.
+// Lock waits for the lock inside the server, so that the server hands it
+// over the moment it is released: it runs pg_advisory_lock under a
+// lock_timeout of at most [PostgresWait], set for that statement alone
+// (set_config with is_local), and repeats it until the lock is taken or the
+// context is done. A context that is done is noticed when the wait in
+// flight ends, so within PostgresWait, and a wait never outlasts the
+// context's deadline. The lock_timeout and statement_timeout of the session
+// are left as they were; a statement_timeout shorter than PostgresWait cuts
+// the waits short, and Lock then polls with [Postgres.Backoff] between
+// waits. Lock must not be called inside a transaction on the connection: a
+// wait that times out aborts it.
+//
+// The lock belongs to the server session of the connection: Unlock must be
+// called with the same *sql.Conn, and a session that ends (a killed
+// process, a closed connection) releases it.
 type Postgres struct {
 	// Table is the version table the lock guards: "table", resolved in
 	// current_schema(), or "schema.table".
@@ -28,18 +41,27 @@ type Postgres struct {
 	// Logger receives a line every few seconds while waiting, naming the
 	// session that holds the lock. Nil is silent.
 	Logger *slog.Logger
-	// Backoff between attempts; the zero value means [DefaultBackoff].
+	// Backoff paces the attempts that do not wait in the server: after a
+	// wait the server cut short, or when less than a millisecond is left
+	// before the context's deadline. The zero value means [DefaultBackoff].
 	Backoff Backoff
 	// AttemptTimeout bounds each statement Lock and Unlock run. Attempts do
 	// not stop when the caller's context is done: an attempt whose answer
 	// was never read might have taken the lock and left it behind. So once
 	// the context is done, Lock returns as soon as the attempt in flight
-	// answers, or after AttemptTimeout if the server does not. Zero means
+	// answers, or after AttemptTimeout if the server does not. A wait in
+	// the server lasts at most half of it. Zero means
 	// [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
 	held sessionHeld[int64]
+	wait time.Duration // longest wait in the server; zero means PostgresWait
 }
+
+// PostgresWait is the longest time one statement of [Postgres.Lock] waits
+// for the lock in the server; Lock repeats it until the lock is taken or
+// its context is done.
+const PostgresWait = 250 * time.Millisecond
 
 var _ Locker = (*Postgres)(nil)
 
@@ -72,6 +94,8 @@ func (p *Postgres) session() *sessionLock[int64] {
 		backoff:        p.Backoff,
 		logger:         p.Logger,
 		attemptTimeout: p.AttemptTimeout,
+		slice:          cmp.Or(p.wait, PostgresWait),
+		unit:           time.Millisecond,
 		identify:       p.key,
 		try:            p.try,
 		release:        p.release,
@@ -80,8 +104,8 @@ func (p *Postgres) session() *sessionLock[int64] {
 	}
 }
 
-// Lock takes the advisory lock for conn's session, polling until it is free
-// or ctx is done. On error nothing is held. Locking a connection that
+// Lock takes the advisory lock for conn's session, waiting in the server
+// until it is free or ctx is done. On error nothing is held. Locking a connection that
 // already holds the lock through p is an error: advisory locks stack, and a
 // second lock would need a second unlock.
 func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
@@ -124,12 +148,49 @@ func (p *Postgres) key(ctx context.Context, conn *sql.Conn) (int64, error) {
 	return PostgresKey(db, schema, table), nil
 }
 
-func (p *Postgres) try(ctx context.Context, conn *sql.Conn, key int64) (bool, error) {
+// pgWait waits for the advisory lock on $1 under a lock_timeout of $2 set
+// for this statement alone. The CASE makes the set_config run before
+// pg_advisory_lock, which is strict: if set_config ever returned NULL, it
+// would not lock, and the answer would be false.
+const pgWait = `SELECT pg_advisory_lock(CASE WHEN set_config('lock_timeout', $2, true) IS NOT NULL THEN $1::bigint END) IS NOT NULL`
+
+// SQLSTATE codes Lock tells apart.
+const (
+	pgLockNotAvailable = "55P03" // lock_timeout ran out
+)
+
+func (p *Postgres) try(ctx context.Context, conn *sql.Conn, key int64, wait time.Duration) (bool, error) {
 	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
-		return false, fmt.Errorf("pg_try_advisory_lock: %w", err)
+	if wait <= 0 {
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
+			return false, fmt.Errorf("pg_try_advisory_lock: %w", err)
+		}
+		return ok, nil
 	}
-	return ok, nil
+	timeout := strconv.FormatInt(max(wait.Milliseconds(), 1), 10) + "ms" // 0 would mean no timeout
+	err := conn.QueryRowContext(ctx, pgWait, key, timeout).Scan(&ok)
+	switch {
+	case sqlState(err) == pgLockNotAvailable:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("pg_advisory_lock: %w", err)
+	case !ok:
+		return false, errors.New("pg_advisory_lock: lock_timeout could not be set")
+	}
+	return true, nil
+}
+
+// sqlState returns the SQLSTATE of a PostgreSQL error, or "" if err does
+// not report one by a SQLState method, as pgx's *pgconn.PgError does; so
+// no driver is imported here. With a driver whose errors do not, a wait
+// that runs out looks like one the server cut short: Lock still works, but
+// pauses between waits.
+func sqlState(err error) string {
+	var e interface{ SQLState() string }
+	if errors.As(err, &e) {
+		return e.SQLState()
+	}
+	return ""
 }
 
 func (p *Postgres) release(ctx context.Context, conn *sql.Conn, key int64) error {

@@ -11,18 +11,24 @@ import (
 )
 
 // DefaultAttemptTimeout bounds one round trip of a database lock attempt
-// (pg_try_advisory_lock, GET_LOCK) or release when the locker's
-// AttemptTimeout is zero. See [Postgres.AttemptTimeout].
+// (pg_advisory_lock, GET_LOCK) or release when the locker's AttemptTimeout
+// is zero. See [Postgres.AttemptTimeout].
 const DefaultAttemptTimeout = 10 * time.Second
 
 // sessionLock is the protocol [Postgres] and [MySQL] share: a lock that
 // belongs to the server session of a connection, identified by a key of
-// type K resolved on that connection, and taken by polling a statement that
-// never waits in the server. The funcs are the database's statements; each
-// runs under a context that is not cancelled with the caller's but bounded
-// by the attempt timeout, so that its answer is always read (a granted lock
-// never stays behind unknown to us) and a cancelled caller does not break
-// the connection.
+// type K resolved on that connection, and taken by a statement that waits
+// in the server for a bounded time, repeated until the lock is taken or the
+// caller's context is done. Waiting in the server, rather than polling,
+// lets the server hand the lock to a waiter the moment it is released.
+//
+// Each statement runs under a context that is not cancelled with the
+// caller's but bounded by the attempt timeout, so that its answer is always
+// read (a granted lock never stays behind unknown to us) and a cancelled
+// caller does not break the connection. That is why a wait is bounded: a
+// caller whose context is done is answered when the wait in flight ends, so
+// a wait is at most slice long, no longer than what is left until the
+// context's deadline, and well within the attempt timeout.
 //
 // A locker builds a sessionLock from its exported fields for each call;
 // only held lives on between calls.
@@ -32,12 +38,20 @@ type sessionLock[K comparable] struct {
 	backoff        Backoff
 	logger         *slog.Logger
 	attemptTimeout time.Duration // zero means DefaultAttemptTimeout
+	// slice is the longest wait in the server of one attempt, and unit
+	// the granularity of the server's timeout: a wait is a whole number
+	// of units.
+	slice, unit time.Duration
 
 	// identify resolves the lock's key on conn. Its errors are returned
 	// as they are.
 	identify func(ctx context.Context, conn *sql.Conn) (K, error)
-	// try attempts once to take the lock and reports whether it did.
-	try func(ctx context.Context, conn *sql.Conn, key K) (bool, error)
+	// try attempts once to take the lock, waiting for it in the server
+	// for at most wait (a whole number of units; zero means not at all),
+	// and reports whether it took it. A wait that runs out is not an
+	// error. A wait the server cut short (a statement timeout set on the
+	// session, a killed query) may be reported as an error.
+	try func(ctx context.Context, conn *sql.Conn, key K, wait time.Duration) (bool, error)
 	// release releases the lock; if conn's session did not hold it, it
 	// returns an error that says so.
 	release func(ctx context.Context, conn *sql.Conn, key K) error
@@ -61,11 +75,15 @@ type sessionHeld[K comparable] struct {
 // detach returns the context one statement runs under: not cancelled with
 // ctx, and bounded by the attempt timeout.
 func (s *sessionLock[K]) detach(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := s.attemptTimeout
-	if d <= 0 {
-		d = DefaultAttemptTimeout
+	return context.WithTimeout(context.WithoutCancel(ctx), s.timeout())
+}
+
+// timeout is the attempt timeout.
+func (s *sessionLock[K]) timeout() time.Duration {
+	if s.attemptTimeout <= 0 {
+		return DefaultAttemptTimeout
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), d)
+	return s.attemptTimeout
 }
 
 func (s *sessionLock[K]) cancelled(ctx context.Context) error {
@@ -95,25 +113,7 @@ func (s *sessionLock[K]) lock(ctx context.Context, conn *sql.Conn) error {
 	if ctx.Err() != nil {
 		return s.cancelled(ctx)
 	}
-	try := func(ctx context.Context) (bool, error) {
-		// The attempt is not cancelled with ctx: its answer must be read,
-		// or a granted lock could stay behind unknown to us.
-		actx, cancel := s.detach(ctx)
-		defer cancel()
-		ok, err := s.try(actx, conn, key)
-		if err != nil {
-			rctx, rcancel := s.detach(ctx)
-			defer rcancel()
-			s.releaseIfHeld(rctx, conn, key)
-			if ctx.Err() != nil {
-				return false, fmt.Errorf("%w (%w)", context.Cause(ctx), err)
-			}
-			return false, err
-		}
-		return ok, nil
-	}
-	holder := func(ctx context.Context) string { return s.holderOf(ctx, conn, key) }
-	if err := Poll(ctx, s.backoff, s.logger, s.what, try, holder); err != nil {
+	if err := s.wait(ctx, conn, key); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -128,6 +128,89 @@ func (s *sessionLock[K]) lock(ctx context.Context, conn *sql.Conn) error {
 	}
 	s.held.conns[conn] = key
 	return nil
+}
+
+// wait takes the lock on key for conn. Each attempt waits in the server
+// for as long as waitFor allows, and the next one follows at once when the
+// wait ran out. An attempt that cannot wait in the server (too little time
+// is left before ctx's deadline) and finds the lock taken is followed by a
+// pause drawn from s.backoff.
+//
+// An error from an attempt that waited is not trusted to be final: the
+// server may have cut the wait short (a statement timeout the user set on
+// the session, a killed query). The next attempt then does not wait, and
+// its error is final. Should the waiting attempts keep failing so, the
+// lock is still taken, by polling.
+func (s *sessionLock[K]) wait(ctx context.Context, conn *sql.Conn, key K) error {
+	w := newWaiting(s.logger, s.what, func(ctx context.Context) string { return s.holderOf(ctx, conn, key) })
+	pace := newPacer(s.backoff)
+	defer pace.stop()
+	canWait := true
+	for {
+		if ctx.Err() != nil {
+			return w.gaveUp(ctx)
+		}
+		d := time.Duration(0)
+		if canWait {
+			d = s.waitFor(ctx)
+		}
+		start := time.Now()
+		ok, err := s.attempt(ctx, conn, key, d)
+		switch {
+		case ok:
+			return nil
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("take %s: %w (%w)", s.what, context.Cause(ctx), err)
+		case err != nil && d > 0:
+			if s.logger != nil {
+				s.logger.DebugContext(ctx, "wait for migration lock cut short; trying without waiting", "lock", s.what, "error", err)
+			}
+			canWait = false
+			continue
+		case err != nil:
+			return fmt.Errorf("take %s: %w", s.what, err)
+		}
+		w.log(ctx)
+		canWait = true
+		if d > 0 && time.Since(start) >= d/2 {
+			continue // the server did the waiting
+		}
+		// The attempt did not wait, or the server answered long before
+		// the wait could have run out: pause, so as not to spin.
+		if !pace.sleep(ctx) {
+			return w.gaveUp(ctx)
+		}
+	}
+}
+
+// waitFor returns how long the next attempt may wait in the server: at
+// most s.slice, what is left until ctx's deadline and half the attempt
+// timeout, rounded down to a whole number of s.unit (which may be zero).
+func (s *sessionLock[K]) waitFor(ctx context.Context) time.Duration {
+	d := min(s.slice, s.timeout()/2)
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(deadline))
+	}
+	if d <= 0 || s.unit <= 0 {
+		return 0
+	}
+	return d.Truncate(s.unit)
+}
+
+// attempt runs one try under a context detached from ctx: its answer must
+// be read, or a granted lock could stay behind unknown to us. If the try
+// fails, the lock is released in case the session holds it.
+func (s *sessionLock[K]) attempt(ctx context.Context, conn *sql.Conn, key K, wait time.Duration) (bool, error) {
+	actx, cancel := s.detach(ctx)
+	defer cancel()
+	ok, err := s.try(actx, conn, key, wait)
+	if err != nil {
+		rctx, rcancel := s.detach(ctx)
+		defer rcancel()
+		s.releaseIfHeld(rctx, conn, key)
+		return false, err
+	}
+	return ok, nil
 }
 
 func (s *sessionLock[K]) unlock(ctx context.Context, conn *sql.Conn) error {

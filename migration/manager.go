@@ -356,8 +356,18 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 		changed = err == nil
 		return err
 	}
+	// Writes to the version table that need not commit on their own wait
+	// in b for the next one; whatever is left is written before returning,
+	// also when the run failed or was cancelled.
+	var b batch
 	for _, s := range steps {
-		r, err := m.applyOne(ctx, conn, st, s, hooks)
+		r, err := m.applyOne(ctx, conn, st, s, hooks, &b)
+		if err != nil {
+			if ferr := m.flush(context.WithoutCancel(ctx), conn, &b); ferr != nil {
+				err = errors.Join(err, ferr)
+				r.Err = err
+			}
+		}
 		*res = append(*res, r)
 		if m.cfg.progress != nil {
 			m.cfg.progress(r)
@@ -369,15 +379,29 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 		changed = true
 		m.cfg.log.InfoContext(ctx, "migration "+string(s.Direction), "migration", s.ID, "direction", string(s.Direction), "duration", r.Duration)
 	}
+	if err := m.flush(context.WithoutCancel(ctx), conn, &b); err != nil {
+		last := &(*res)[len(*res)-1]
+		last.Err = err
+		m.cfg.log.ErrorContext(ctx, "migration failed", "migration", last.ID, "direction", string(last.Direction), "error", err)
+		return err
+	}
 	return nil
 }
 
-func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks) (r Result, err error) {
+func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks, b *batch) (r Result, err error) {
 	mg := m.g.byID[s.ID]
 	r = Result{ID: s.ID, Description: s.Description, Direction: s.Direction}
 	defer func() { r.Err = err }()
 	if err := ctx.Err(); err != nil {
 		return r, stepErr(s.ID, string(s.Direction), err)
+	}
+	inTx := m.d.TransactionalDDL() && !s.NoTransaction
+	if inTx || s.BackupRequired {
+		// A backup or a transaction of its own must see every earlier
+		// migration recorded as it ended.
+		if err := m.flush(ctx, conn, b); err != nil {
+			return r, err
+		}
 	}
 	if s.BackupRequired {
 		path, err := m.backup(ctx, conn, s)
@@ -388,10 +412,10 @@ func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Ste
 		m.cfg.log.InfoContext(ctx, "database backed up", "migration", s.ID, "direction", string(s.Direction), "file", path)
 	}
 	start := time.Now()
-	if m.d.TransactionalDDL() && !s.NoTransaction {
+	if inTx {
 		err = m.applyTx(ctx, conn, st, mg, s.Direction, start, hooks)
 	} else {
-		err = m.applyConn(ctx, conn, st, mg, s.Direction, start, hooks)
+		err = m.applyConn(ctx, conn, st, mg, s.Direction, start, hooks, b)
 	}
 	r.Duration = time.Since(start)
 	return r, err
@@ -448,68 +472,6 @@ func (m *Manager) runInTx(ctx context.Context, tx *sql.Tx, st *state, mg Migrati
 			h.fingerprint = fp
 		}
 	}, nil
-}
-
-// applyConn runs one migration outside a transaction: the row is marked
-// dirty first and clean after, so a failure half way is never mistaken for
-// success.
-func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) error {
-	id, step := mg.ID(), string(dir)
-	mtx := &Tx{ex: conn, d: m.d}
-	if dir == DirectionUp {
-		if err := call(ctx, mg.Validate, mtx); err != nil {
-			return stepErr(id, StepValidate, err)
-		}
-		rec := st.next(mg, 0, true)
-		if err := m.st.insert(ctx, conn, rec); err != nil {
-			return stepErr(id, StepRecord, err)
-		}
-		st.push(rec)
-	} else {
-		if err := m.st.setDirty(ctx, conn, id); err != nil {
-			return stepErr(id, StepRecord, err)
-		}
-		st.markDirty(id)
-		if head := st.head(); head != nil && head.fingerprint != "" {
-			if err := m.st.setFingerprint(ctx, conn, head.Seq, ""); err != nil {
-				return stepErr(id, StepRecord, err)
-			}
-			head.fingerprint = ""
-		}
-	}
-	failed := func(err error) error {
-		return stepErr(id, step, fmt.Errorf("%w; the migration is recorded as dirty and nothing runs until it is repaired", err))
-	}
-	if err := call(ctx, map[Direction]func(context.Context, *Tx) error{DirectionUp: mg.Up, DirectionDown: mg.Down}[dir], mtx); err != nil {
-		return failed(err)
-	}
-	if hooks != nil {
-		if err := hooks.BeforeCommit(ctx, conn); err != nil {
-			return failed(err)
-		}
-	}
-	if dir == DirectionUp {
-		d := time.Since(start)
-		fp := st.fp
-		fp.add(id)
-		if err := m.st.clean(ctx, conn, id, d, fp.String()); err != nil {
-			return stepErr(id, StepRecord, err)
-		}
-		st.markClean(id, d)
-		return nil
-	}
-	if err := m.st.delete(ctx, conn, id); err != nil {
-		return stepErr(id, StepRecord, err)
-	}
-	st.remove(id)
-	head, fp := st.head(), st.fp.String()
-	if err := m.syncHead(ctx, conn, head, fp); err != nil {
-		return stepErr(id, StepRecord, err)
-	}
-	if head != nil {
-		head.fingerprint = fp
-	}
-	return nil
 }
 
 // run calls Validate and Up, or Down, naming the step that failed.

@@ -147,7 +147,7 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 		if applied {
 			fp := st.fp
 			fp.add(id)
-			if err := m.st.clean(ctx, tx, id, r.Duration, fp.String()); err != nil {
+			if err := m.st.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.markClean(id, r.Duration)

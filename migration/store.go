@@ -16,7 +16,7 @@ type store struct {
 	d     dialect.Dialect
 	table string // as configured
 
-	qHead, qAll, qInsert, qClean, qDelete, qSetFP, qSetDirty, qSetSchema string
+	qHead, qAll, qInsert, qMark, qDelete, qSetFP, qSetSchema string
 }
 
 func newStore(d dialect.Dialect, table string) *store {
@@ -29,11 +29,10 @@ func newStore(d dialect.Dialect, table string) *store {
 		qAll:  `SELECT ` + dialect.VersionTableColumns + ` FROM ` + t + ` ORDER BY seq`,
 		qInsert: `INSERT INTO ` + t + ` (` + dialect.VersionTableColumns + `) VALUES (` +
 			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8)}, ", ") + `)`,
-		qClean:     `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
+		qMark:      `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
 		qDelete:    `DELETE FROM ` + t + ` WHERE id = ` + p(1),
 		qSetFP:     `UPDATE ` + t + ` SET fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
 		qSetSchema: `UPDATE ` + t + ` SET schema_fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
-		qSetDirty:  `UPDATE ` + t + ` SET dirty = ` + p(1) + ` WHERE id = ` + p(2),
 	}
 }
 
@@ -100,12 +99,14 @@ func (s *store) insert(ctx context.Context, q dialect.Execer, r Record) error {
 	return nil
 }
 
-func (s *store) clean(ctx context.Context, q dialect.Execer, id string, d time.Duration, fp string) error {
-	return s.exec(ctx, q, "mark "+id+" clean", s.qClean, false, false, d.Microseconds(), fp, id)
-}
-
-func (s *store) setDirty(ctx context.Context, q dialect.Execer, id string) error {
-	return s.exec(ctx, q, "mark "+id+" dirty", s.qSetDirty, false, true, id)
+// mark sets the row of id dirty or clean, with its duration and the
+// fingerprint it carries (a dirty row carries none).
+func (s *store) mark(ctx context.Context, q dialect.Execer, id string, dirty bool, d time.Duration, fp string) error {
+	what := "mark " + id + " clean"
+	if dirty {
+		what = "mark " + id + " dirty"
+	}
+	return s.exec(ctx, q, what, s.qMark, false, dirty, d.Microseconds(), fp, id)
 }
 
 // delete removes the row of id, which must exist: a row deleted under the

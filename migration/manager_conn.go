@@ -1,0 +1,176 @@
+package migration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+)
+
+// applyConn runs one migration outside a transaction (every migration on
+// MySQL, NoTransaction ones elsewhere): its row is recorded dirty before it
+// runs and clean after (up), or dirty before and deleted after (down), so a
+// failure or crash half way is never mistaken for success.
+//
+// The opening write commits, with whatever b holds, before the migration
+// runs. The closing write is left in b, to commit with the next migration's
+// opening write or when the run ends: one commit per migration instead of
+// two, as many as running the statements and inserting a version row. A
+// crash in between leaves the migration recorded dirty, as a crash just
+// after its statements always could.
+func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks, b *batch) error {
+	id, step := mg.ID(), string(dir)
+	mtx := &Tx{ex: conn, d: m.d}
+	if dir == DirectionUp {
+		if err := call(ctx, mg.Validate, mtx); err != nil {
+			return stepErr(id, StepValidate, err)
+		}
+		rec := st.next(mg, 0, true)
+		b.add(write{id: id,
+			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.insert(ctx, q, rec) },
+			done: func() { st.push(rec) },
+		})
+	} else {
+		r := st.get(id)
+		if r == nil {
+			return stepErr(id, StepState, errors.New("not in the version table"))
+		}
+		seq, d := r.Seq, r.Duration
+		b.add(write{id: id, seq: seq,
+			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.mark(ctx, q, id, true, d, "") },
+			done: func() {
+				st.markDirty(id)
+				st.get(id).fingerprint = ""
+			},
+		})
+		// The newest row is the one rolled back, unless rows this binary
+		// does not know follow it (plan refuses that today); their
+		// fingerprint must not claim the set is complete either.
+		if head := st.head(); head != nil && head.ID != id && head.fingerprint != "" {
+			b.add(m.syncWrite(st, id, head.ID, head.Seq, ""))
+		}
+	}
+	if err := m.flush(ctx, conn, b); err != nil {
+		return err
+	}
+
+	failed := func(err error) error {
+		return stepErr(id, step, fmt.Errorf("%w; the migration is recorded as dirty and nothing runs until it is repaired", err))
+	}
+	f := mg.Up
+	if dir == DirectionDown {
+		f = mg.Down
+	}
+	if err := call(ctx, f, mtx); err != nil {
+		return failed(err)
+	}
+	if hooks != nil {
+		if err := hooks.BeforeCommit(ctx, conn); err != nil {
+			return failed(err)
+		}
+	}
+
+	if dir == DirectionUp {
+		d := time.Since(start)
+		fp := st.fp
+		fp.add(id)
+		b.add(write{id: id,
+			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.mark(ctx, q, id, false, d, fp.String()) },
+			done: func() { st.markClean(id, d) },
+		})
+		return nil
+	}
+	head, fp := st.afterRemove(id)
+	b.add(write{id: id,
+		exec: func(ctx context.Context, q dialect.Execer) error { return m.st.delete(ctx, q, id) },
+		done: func() { st.remove(id) },
+	})
+	if head != nil && head.fingerprint != fp {
+		b.add(m.syncWrite(st, id, head.ID, head.Seq, fp))
+	}
+	return nil
+}
+
+// syncWrite is the write that makes the row headID (seq) carry fp, on
+// behalf of migration id.
+func (m *Manager) syncWrite(st *state, id, headID string, seq int64, fp string) write {
+	return write{id: id, seq: seq, sync: true,
+		exec: func(ctx context.Context, q dialect.Execer) error { return m.st.setFingerprint(ctx, q, seq, fp) },
+		done: func() {
+			if h := st.get(headID); h != nil {
+				h.fingerprint = fp
+			}
+		},
+	}
+}
+
+// A batch holds version-table writes of a run outside transactions that
+// have not been written yet, to write them in one transaction with the next
+// write that must commit before work goes on. See [Manager.applyConn].
+type batch struct {
+	writes []write
+}
+
+// write is one change to the version table.
+type write struct {
+	id   string // the migration it records, named in errors
+	seq  int64  // the row it sets the fingerprint of, if any
+	sync bool   // only sets the fingerprint of row seq
+	exec func(context.Context, dialect.Execer) error
+	done func() // brings the state up to date once committed
+}
+
+// add appends w, dropping a waiting fingerprint-only write to the row w
+// writes too, which w supersedes.
+func (b *batch) add(w write) {
+	if w.seq != 0 {
+		b.writes = slices.DeleteFunc(b.writes, func(p write) bool { return p.sync && p.seq == w.seq })
+	}
+	b.writes = append(b.writes, w)
+}
+
+// flush writes what b holds on conn: a single write as it is, several in
+// one transaction, then brings the state up to date. b is empty afterwards
+// whatever the outcome; on error nothing of it was written (or, if only
+// the commit's answer was lost, all of it, which the next run reads back).
+func (m *Manager) flush(ctx context.Context, conn *sql.Conn, b *batch) error {
+	ws := b.writes
+	b.writes = nil
+	if len(ws) == 0 {
+		return nil
+	}
+	if err := writeAll(ctx, conn, ws); err != nil {
+		return err
+	}
+	for _, w := range ws {
+		w.done()
+	}
+	return nil
+}
+
+func writeAll(ctx context.Context, conn *sql.Conn, ws []write) error {
+	if len(ws) == 1 {
+		if err := ws[0].exec(ctx, conn); err != nil {
+			return stepErr(ws[0].id, StepRecord, err)
+		}
+		return nil
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return stepErr(ws[0].id, StepRecord, fmt.Errorf("begin transaction: %w", err))
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	for _, w := range ws {
+		if err := w.exec(ctx, tx); err != nil {
+			return stepErr(w.id, StepRecord, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return stepErr(ws[len(ws)-1].id, StepRecord, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}

@@ -349,3 +349,204 @@ func TestPostgresCancelledWhileAttemptInFlight(t *testing.T) {
 		t.Errorf("connection broken by the cancellation: %v", err)
 	}
 }
+
+// pgPid returns the backend pid of conn's session.
+func pgPid(t *testing.T, conn *sql.Conn) int {
+	t.Helper()
+	var pid int
+	if err := conn.QueryRowContext(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// pgWaiting reports whether the session pid waits for an advisory lock,
+// and since when its statement runs.
+func pgWaiting(ctx context.Context, db *sql.DB, pid int) (bool, time.Time, error) {
+	var since time.Time
+	err := db.QueryRowContext(ctx, `SELECT a.query_start
+		FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+		WHERE l.pid = $1 AND l.locktype = 'advisory' AND NOT l.granted`, pid).Scan(&since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, time.Time{}, nil
+	}
+	return err == nil, since, err
+}
+
+// pgAdvisoryLocks counts the advisory locks the session pid holds.
+func pgAdvisoryLocks(t *testing.T, db *sql.DB, pid int) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM pg_catalog.pg_locks
+		WHERE pid = $1 AND locktype = 'advisory' AND granted`, pid).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPostgresHandOverInServer checks that a waiter waits inside the
+// server, and that on release the server hands it the lock: the statement
+// that was waiting is the one that took it, with no further attempt.
+func TestPostgresHandOverInServer(t *testing.T) {
+	db := pgDB(t)
+	a, b := pin(t, db), pin(t, db)
+	pid := pgPid(t, b)
+	holder := lock.NewPostgres("strata_migrations", nil)
+	mustLock(t, holder, a)
+	// One wait spans the whole test, so that a new attempt would show.
+	waiter := lock.NewPostgres("strata_migrations", nil)
+	waiter.AttemptTimeout = time.Hour
+	lock.SetWait(waiter, 10*time.Minute)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := lockAsync(ctx, waiter, b)
+
+	var since time.Time
+	waitUntil(t, "the waiter waits in the server", func(ctx context.Context) (bool, error) {
+		ok, start, err := pgWaiting(ctx, db, pid)
+		since = start
+		return ok, err
+	})
+	mustUnlock(t, holder, a)
+	if err := ended(t, done, 0); err != nil {
+		t.Fatalf("waiter: %v", err)
+	}
+	defer mustUnlock(t, waiter, b)
+
+	var last time.Time
+	var query string
+	if err := db.QueryRowContext(t.Context(), `SELECT query_start, query FROM pg_catalog.pg_stat_activity WHERE pid = $1`, pid).Scan(&last, &query); err != nil {
+		t.Fatal(err)
+	}
+	if !last.Equal(since) || !strings.Contains(query, "pg_advisory_lock") {
+		t.Errorf("the waiter's last statement is %q started %v, want the pg_advisory_lock that was waiting since %v", query, last, since)
+	}
+	if n := pgAdvisoryLocks(t, db, pid); n != 1 {
+		t.Errorf("the waiter holds %d advisory locks, want 1", n)
+	}
+}
+
+// TestPostgresCancelWaiter cancels a waiter while it waits in the server:
+// Lock must end without waiting for the holder, hold nothing, and leave
+// the connection usable.
+func TestPostgresCancelWaiter(t *testing.T) {
+	db := pgDB(t)
+	a, b := pin(t, db), pin(t, db)
+	pid := pgPid(t, b)
+	holder := lock.NewPostgres("strata_migrations", nil)
+	mustLock(t, holder, a)
+	defer mustUnlock(t, holder, a)
+
+	waiter := lock.NewPostgres("strata_migrations", nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := lockAsync(ctx, waiter, b)
+	waitUntil(t, "the waiter waits in the server", func(ctx context.Context) (bool, error) {
+		ok, _, err := pgWaiting(ctx, db, pid)
+		return ok, err
+	})
+	cancel()
+	err := ended(t, done, lock.PostgresWait)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("lock: %v, want context.Canceled", err)
+	}
+	if n := pgAdvisoryLocks(t, db, pid); n != 0 {
+		t.Errorf("the cancelled waiter holds %d advisory locks", n)
+	}
+	if waiting, _, err := pgWaiting(t.Context(), db, pid); err != nil || waiting {
+		t.Errorf("the cancelled waiter still waits (%v)", err)
+	}
+	var one int
+	if err := b.QueryRowContext(t.Context(), `SELECT 1`).Scan(&one); err != nil {
+		t.Errorf("connection broken by the cancellation: %v", err)
+	}
+	if err := waiter.Unlock(t.Context(), b); err == nil {
+		t.Error("unlock after a cancelled Lock: got nil, want an error")
+	}
+}
+
+// pgTimeouts returns the session's lock_timeout and statement_timeout.
+func pgTimeouts(t *testing.T, conn *sql.Conn) [2]string {
+	t.Helper()
+	var v [2]string
+	if err := conn.QueryRowContext(t.Context(), `SELECT current_setting('lock_timeout'), current_setting('statement_timeout')`).Scan(&v[0], &v[1]); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestPostgresSessionTimeouts checks that Lock works under the
+// lock_timeout and statement_timeout a user set on the session, and leaves
+// them as they were, whether its waits ran out, were cut short or took the
+// lock.
+func TestPostgresSessionTimeouts(t *testing.T) {
+	tests := []struct {
+		name string
+		set  string
+		cut  bool // statement_timeout cuts the waits short
+	}{
+		{"longer than a wait", `SET lock_timeout = '7s'; SET statement_timeout = '9s'`, false},
+		{"lock_timeout shorter than a wait", `SET lock_timeout = '1ms'`, false},
+		{"statement_timeout shorter than a wait", `SET statement_timeout = '20ms'`, true},
+	}
+	db := pgDB(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := pin(t, db), pin(t, db)
+			pid := pgPid(t, b)
+			for stmt := range strings.SplitSeq(tt.set, "; ") {
+				if _, err := b.ExecContext(t.Context(), stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := pgTimeouts(t, b)
+			holder := lock.NewPostgres("strata_migrations", nil)
+			mustLock(t, holder, a)
+			held := true
+			defer func() {
+				if held {
+					mustUnlock(t, holder, a)
+				}
+			}()
+
+			var buf syncBuffer
+			waiter := lock.NewPostgres("strata_migrations", slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := lockAsync(ctx, waiter, b)
+			if tt.cut {
+				waitUntil(t, "a wait was cut short", func(context.Context) (bool, error) {
+					return strings.Contains(buf.String(), "57014"), nil
+				})
+			}
+			// Wait for a new wait in the server, after any cut.
+			waitUntil(t, "the waiter waits in the server", func(ctx context.Context) (bool, error) {
+				ok, _, err := pgWaiting(ctx, db, pid)
+				return ok, err
+			})
+			cancel()
+			if err := ended(t, done, lock.PostgresWait); !errors.Is(err, context.Canceled) {
+				t.Fatalf("lock: %v, want context.Canceled", err)
+			}
+			if after := pgTimeouts(t, b); after != before {
+				t.Errorf("after a cancelled Lock, lock_timeout and statement_timeout = %q, want %q", after, before)
+			}
+
+			// Granted during a wait.
+			done = lockAsync(t.Context(), waiter, b)
+			waitUntil(t, "the waiter waits in the server", func(ctx context.Context) (bool, error) {
+				ok, _, err := pgWaiting(ctx, db, pid)
+				return ok, err
+			})
+			mustUnlock(t, holder, a)
+			held = false
+			if err := ended(t, done, lock.PostgresWait); err != nil {
+				t.Fatalf("lock: %v", err)
+			}
+			if after := pgTimeouts(t, b); after != before {
+				t.Errorf("after a Lock, lock_timeout and statement_timeout = %q, want %q", after, before)
+			}
+			mustUnlock(t, waiter, b)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package migration
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"strconv"
 )
@@ -18,9 +19,7 @@ type fingerprint struct {
 
 func (f *fingerprint) toggle(id string) {
 	h := sha256.Sum256([]byte(id))
-	for i := range h {
-		f.sum[i] ^= h[i]
-	}
+	subtle.XORBytes(f.sum[:], f.sum[:], h[:])
 }
 
 func (f *fingerprint) add(id string)    { f.toggle(id); f.n++ }

@@ -1,7 +1,6 @@
 package migration
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,20 +10,28 @@ import (
 // graph is the validated dependency graph of a set of migrations.
 type graph struct {
 	byID  map[string]Migration
-	deps  map[string][]string // sorted, without duplicates
+	deps  map[string][]string // sorted, without duplicates; absent when nil
 	order []string            // topological, ties broken by ID
-	index map[string]int      // position of each ID in order
+	fp    fingerprint         // of every ID
 }
 
 // newGraph checks ms and orders them. It reports every problem at once:
 // nil migrations, invalid and duplicate IDs, incomplete Funcs, unknown
 // dependencies and every cycle.
+//
+// It runs on every process start, so it works on node numbers (positions
+// in ids) rather than IDs, and touches as few maps as it can: most
+// histories are a chain listed in order, where each migration depends on
+// the one before it, and a flat set without dependencies.
 func newGraph(ms []Migration) (*graph, error) {
-	g := &graph{
-		byID: make(map[string]Migration, len(ms)),
-		deps: make(map[string][]string, len(ms)),
-	}
-	var errs []error
+	g := &graph{byID: make(map[string]Migration, len(ms))}
+	var (
+		errs     []error
+		ids      = make([]string, 0, len(ms))   // node -> ID
+		raw      = make([][]string, 0, len(ms)) // node -> Dependencies()
+		withDeps int
+		total    int
+	)
 	for i, m := range ms {
 		if m == nil {
 			errs = append(errs, fmt.Errorf("%w: migration %d of %d is nil", ErrInvalidID, i+1, len(ms)))
@@ -35,7 +42,12 @@ func newGraph(ms []Migration) (*graph, error) {
 			errs = append(errs, fmt.Errorf("%w: migration %d of %d (%T): %v", ErrInvalidID, i+1, len(ms), m, err))
 			continue
 		}
-		if prev, dup := g.byID[id]; dup {
+		// One map operation finds duplicates: the map does not grow.
+		known := len(g.byID)
+		g.byID[id] = m
+		if len(g.byID) == known {
+			prev := firstWithID(ms[:i], id)
+			g.byID[id] = prev
 			errs = append(errs, fmt.Errorf("%w: %q is the ID of both %T and %T", ErrDuplicateID, id, prev, m))
 			continue
 		}
@@ -44,29 +56,101 @@ func newGraph(ms []Migration) (*graph, error) {
 				errs = append(errs, err)
 			}
 		}
-		g.byID[id] = m
+		ids = append(ids, id)
+		ds := m.Dependencies()
+		raw = append(raw, ds)
+		if ds != nil {
+			withDeps++
+			total += len(ds)
+		}
 	}
-	for id, m := range g.byID {
-		ds := slices.Clone(m.Dependencies())
-		slices.Sort(ds)
-		ds = slices.Compact(ds)
+	n := len(ids)
+
+	// Copy every dependency list into one array, sort it unless it is
+	// sorted already (the common case), and number the dependencies.
+	// depStart[v]:depStart[v+1] are v's dependencies in dep.
+	g.deps = make(map[string][]string, withDeps)
+	var (
+		all      = make([]string, total)
+		dep      = make([]int32, 0, total)
+		depStart = make([]int32, n+1)
+		missing  []int32          // nodes with unknown dependencies
+		node     map[string]int32 // ID -> node, built on first need
+		off      int
+	)
+	lookup := func(v int, id string) (int32, bool) {
+		if v > 0 && ids[v-1] == id {
+			return int32(v - 1), true
+		}
+		if node == nil {
+			node = make(map[string]int32, n)
+			for u, id := range ids {
+				node[id] = int32(u)
+			}
+		}
+		u, ok := node[id]
+		return u, ok
+	}
+	for v, id := range ids {
+		depStart[v] = int32(len(dep))
+		if raw[v] == nil {
+			continue
+		}
+		ds := all[off : off+len(raw[v]) : off+len(raw[v])]
+		off += len(ds)
+		copy(ds, raw[v])
+		if !strictlySorted(ds) {
+			slices.Sort(ds)
+			ds = slices.Compact(ds)
+		}
 		g.deps[id] = ds
+		for _, d := range ds {
+			if u, ok := lookup(v, d); ok {
+				dep = append(dep, u)
+			} else if len(missing) == 0 || missing[len(missing)-1] != int32(v) {
+				missing = append(missing, int32(v))
+			}
+		}
 	}
+	depStart[n] = int32(len(dep))
 	// Report missing dependencies in a stable order.
-	for _, id := range g.sortedIDs() {
-		for _, d := range g.deps[id] {
+	slices.SortFunc(missing, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
+	for _, v := range missing {
+		for _, d := range g.deps[ids[v]] {
 			if _, ok := g.byID[d]; !ok {
-				errs = append(errs, fmt.Errorf("%w: %q depends on %q, which no migration has", ErrMissingDependency, id, d))
+				errs = append(errs, fmt.Errorf("%w: %q depends on %q, which no migration has", ErrMissingDependency, ids[v], d))
 			}
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := g.sort(); err != nil {
+	if err := g.sort(ids, dep, depStart); err != nil {
 		return nil, err
 	}
+	for _, id := range ids {
+		g.fp.add(id)
+	}
 	return g, nil
+}
+
+// firstWithID returns the first migration in ms whose ID is id.
+func firstWithID(ms []Migration, id string) Migration {
+	for _, m := range ms {
+		if m != nil && m.ID() == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func strictlySorted(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *graph) sortedIDs() []string {
@@ -82,38 +166,62 @@ func (g *graph) sortedIDs() []string {
 // smallest ready ID next, so the same set yields the same order wherever it
 // runs. If some migrations are never ready, they lie on or behind cycles,
 // and every cycle is reported.
-func (g *graph) sort() error {
-	indeg := make(map[string]int, len(g.byID))
-	dependants := make(map[string][]string, len(g.byID))
-	for id, ds := range g.deps {
-		indeg[id] = len(ds)
-		for _, d := range ds {
-			dependants[d] = append(dependants[d], id)
+//
+// The nodes are numbered as in ids; depStart[v]:depStart[v+1] are v's
+// dependencies in dep. The ready set is the migrations without
+// dependencies, sorted once, merged with a heap of those that become
+// ready later: in a flat set the heap stays empty, in a chain it holds
+// at most one.
+func (g *graph) sort(ids []string, dep, depStart []int32) error {
+	n := len(ids)
+	// Invert the edges: children[childStart[u]:childStart[u+1]] depend on u.
+	var (
+		indeg      = make([]int32, n)
+		childStart = make([]int32, n+1)
+		children   = make([]int32, len(dep))
+		ready      = make([]int32, 0, n)
+	)
+	for v := range n {
+		indeg[v] = depStart[v+1] - depStart[v]
+		if indeg[v] == 0 {
+			ready = append(ready, int32(v))
 		}
 	}
-	ready := &idHeap{}
-	for id, n := range indeg {
-		if n == 0 {
-			*ready = append(*ready, id)
+	for _, u := range dep {
+		childStart[u]++
+	}
+	for u := 1; u <= n; u++ {
+		childStart[u] += childStart[u-1]
+	}
+	for v := n - 1; v >= 0; v-- {
+		for _, u := range dep[depStart[v]:depStart[v+1]] {
+			childStart[u]--
+			children[childStart[u]] = int32(v)
 		}
 	}
-	heap.Init(ready)
-	g.order = make([]string, 0, len(g.byID))
-	for ready.Len() > 0 {
-		id := heap.Pop(ready).(string)
-		g.order = append(g.order, id)
-		for _, c := range dependants[id] {
+	byID := func(a, b int32) int { return strings.Compare(ids[a], ids[b]) }
+	slices.SortFunc(ready, byID)
+	// The heap shares ready's array, after the roots: no more than n
+	// migrations are ever ready.
+	roots := ready
+	later := idHeap{ids: ids, h: ready[len(ready):len(ready)]}
+	g.order = make([]string, 0, n)
+	for len(roots) > 0 || len(later.h) > 0 {
+		var v int32
+		if len(roots) > 0 && (len(later.h) == 0 || ids[roots[0]] < ids[later.h[0]]) {
+			v, roots = roots[0], roots[1:]
+		} else {
+			v = later.pop()
+		}
+		g.order = append(g.order, ids[v])
+		for _, c := range children[childStart[v]:childStart[v+1]] {
 			if indeg[c]--; indeg[c] == 0 {
-				heap.Push(ready, c)
+				later.push(c)
 			}
 		}
 	}
-	if len(g.order) < len(g.byID) {
+	if len(g.order) < n {
 		return g.cycles()
-	}
-	g.index = make(map[string]int, len(g.order))
-	for i, id := range g.order {
-		g.index[id] = i
 	}
 	return nil
 }
@@ -245,17 +353,54 @@ func (g *graph) heads() []string {
 	return hs
 }
 
-type idHeap []string
+// idHeap is a binary min-heap of node numbers ordered by their IDs.
+type idHeap struct {
+	ids []string
+	h   []int32
+}
 
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(string)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (q *idHeap) push(v int32) {
+	q.h = append(q.h, v)
+	h, id := q.h, q.ids[v]
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if q.ids[h[p]] < id {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = v
+}
+
+func (q *idHeap) pop() int32 {
+	h := q.h
+	top := h[0]
+	last := h[len(h)-1]
+	h = h[:len(h)-1]
+	q.h = h
+	if len(h) == 0 {
+		return top
+	}
+	id := q.ids[last]
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if r := c + 1; r < len(h) && q.ids[h[r]] < q.ids[h[c]] {
+			c = r
+		}
+		if id < q.ids[h[c]] {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = last
+	return top
 }
 
 // Graph is a checked and ordered set of migrations, for tools that need the

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -247,4 +249,145 @@ func TestGraph(t *testing.T) {
 	if _, err := migration.NewGraph([]migration.Migration{node("a", "b"), node("b", "a")}); !errors.Is(err, migration.ErrCycle) {
 		t.Errorf("NewGraph with a cycle = %v, want ErrCycle", err)
 	}
+}
+
+// randomGraph returns n migrations with short random IDs, so that IDs
+// share prefixes and their order is unrelated to the graph's. Each
+// depends on a few migrations placed before it in a hidden order, some
+// twice; with cycles, some also depend on one placed after, and with
+// missing, some on an ID no migration has. The migrations come shuffled.
+func randomGraph(r *rand.Rand, n int, cycles, missing bool) []migration.Migration {
+	seen := map[string]bool{}
+	ids := make([]string, n)
+	for i := range ids {
+		for ids[i] == "" || seen[ids[i]] {
+			b := make([]byte, 1+r.IntN(4))
+			for j := range b {
+				b[j] = "ab0_"[r.IntN(4)]
+			}
+			ids[i] = string(b)
+		}
+		seen[ids[i]] = true
+	}
+	ms := make([]migration.Migration, n)
+	for i, id := range ids {
+		var deps []string
+		for range r.IntN(min(i, 4) + 1) {
+			deps = append(deps, ids[r.IntN(i)])
+		}
+		if cycles && r.IntN(10) == 0 {
+			deps = append(deps, ids[i+r.IntN(n-i)])
+		}
+		if missing && r.IntN(10) == 0 {
+			deps = append(deps, "zz"+strconv.Itoa(r.IntN(3)))
+		}
+		r.Shuffle(len(deps), func(i, j int) { deps[i], deps[j] = deps[j], deps[i] })
+		ms[i] = node(id, deps...)
+	}
+	r.Shuffle(n, func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
+	return ms
+}
+
+// referenceOrder is Kahn's algorithm at its plainest: it takes the
+// smallest ID whose dependencies are all placed, until none is left. It
+// returns the IDs placed; fewer than in deps means a cycle.
+func referenceOrder(deps map[string][]string) []string {
+	placed := map[string]bool{}
+	var order []string
+	for {
+		next := ""
+		for id, ds := range deps {
+			if placed[id] || (next != "" && id > next) {
+				continue
+			}
+			if !slices.ContainsFunc(ds, func(d string) bool { return !placed[d] }) {
+				next = id
+			}
+		}
+		if next == "" {
+			return order
+		}
+		placed[next] = true
+		order = append(order, next)
+	}
+}
+
+// checkAgainstReference builds a graph of ms and checks it against
+// referenceOrder: the same order, dependencies and heads, or the same
+// missing dependencies in the same order, or a cycle where the reference
+// finds one.
+func checkAgainstReference(t *testing.T, ms []migration.Migration) {
+	t.Helper()
+	deps := map[string][]string{}
+	for _, m := range ms {
+		ds := slices.Sorted(slices.Values(m.Dependencies()))
+		deps[m.ID()] = slices.Compact(ds)
+	}
+	var missing []string
+	for _, id := range slices.Sorted(maps.Keys(deps)) {
+		for _, d := range deps[id] {
+			if _, ok := deps[d]; !ok {
+				missing = append(missing, fmt.Sprintf("%v: %q depends on %q, which no migration has", migration.ErrMissingDependency, id, d))
+			}
+		}
+	}
+	g, err := migration.NewGraph(ms)
+	if len(missing) > 0 {
+		if err == nil || err.Error() != strings.Join(missing, "\n") {
+			t.Fatalf("error = %v, want\n%s", err, strings.Join(missing, "\n"))
+		}
+		return
+	}
+	want := referenceOrder(deps)
+	if len(want) < len(deps) {
+		if !errors.Is(err, migration.ErrCycle) {
+			t.Fatalf("error = %v, want ErrCycle (the reference placed %d of %d)", err, len(want), len(deps))
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range g.Migrations() {
+		got = append(got, m.ID())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order = %q, want %q", got, want)
+	}
+	depended := map[string]bool{}
+	for id, ds := range deps {
+		if got := g.Dependencies(id); !slices.Equal(got, ds) {
+			t.Fatalf("dependencies of %q = %q, want %q", id, got, ds)
+		}
+		for _, d := range ds {
+			depended[d] = true
+		}
+	}
+	wantHeads := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return depended[id] })
+	if got := g.Heads(); !slices.Equal(got, wantHeads) {
+		t.Fatalf("heads = %q, want %q", got, wantHeads)
+	}
+}
+
+func TestGraphMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 2000 {
+		n := r.IntN(60)
+		cycles, missing := i%3 == 1, i%5 == 2
+		ms := randomGraph(r, n, cycles, missing)
+		t.Run(fmt.Sprintf("%d_n%d_cycles%v_missing%v", i, n, cycles, missing), func(t *testing.T) {
+			checkAgainstReference(t, ms)
+		})
+	}
+}
+
+func FuzzGraph(f *testing.F) {
+	f.Add(uint64(1), uint8(10), false, false)
+	f.Add(uint64(2), uint8(50), true, false)
+	f.Add(uint64(3), uint8(50), false, true)
+	f.Add(uint64(4), uint8(0), false, false)
+	f.Fuzz(func(t *testing.T, seed uint64, n uint8, cycles, missing bool) {
+		checkAgainstReference(t, randomGraph(rand.New(rand.NewPCG(seed, 0)), int(n), cycles, missing))
+	})
 }

@@ -10,7 +10,7 @@
 // A dialect is any type that implements dialect.Dialect. This one embeds
 // the SQLite dialect, so it inherits its quoting, locking, foreign-key
 // hooks and table rebuilds, and overrides Name and VersionTableDDL. Its
-// Open method (the optional cli.Opener interface) lets the command line
+// Open method (the optional dialect.Opener interface) lets the command line
 // open its databases without cli.WithOpener.
 //
 // Its tests run the manager through it and the lock conformance suite

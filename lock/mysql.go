@@ -113,9 +113,9 @@ func (m *MySQL) session() *sessionLock[string] {
 }
 
 // Lock takes the named lock for conn's session, waiting in the server until
-// it is free or ctx is done. On error nothing is held. Locking a connection that already
-// holds the lock through m is an error: named locks stack, and a second lock
-// would need a second unlock.
+// it is free or ctx is done. On error nothing is held. Locking a connection
+// that already holds the lock through m is an error: named locks stack, and
+// a second lock would need a second unlock.
 func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
 	return m.session().lock(ctx, conn)
 }

@@ -105,9 +105,9 @@ func (p *Postgres) session() *sessionLock[int64] {
 }
 
 // Lock takes the advisory lock for conn's session, waiting in the server
-// until it is free or ctx is done. On error nothing is held. Locking a connection that
-// already holds the lock through p is an error: advisory locks stack, and a
-// second lock would need a second unlock.
+// until it is free or ctx is done. On error nothing is held. Locking a
+// connection that already holds the lock through p is an error: advisory
+// locks stack, and a second lock would need a second unlock.
 func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
 	return p.session().lock(ctx, conn)
 }
@@ -154,10 +154,8 @@ func (p *Postgres) key(ctx context.Context, conn *sql.Conn) (int64, error) {
 // would not lock, and the answer would be false.
 const pgWait = `SELECT pg_advisory_lock(CASE WHEN set_config('lock_timeout', $2, true) IS NOT NULL THEN $1::bigint END) IS NOT NULL`
 
-// SQLSTATE codes Lock tells apart.
-const (
-	pgLockNotAvailable = "55P03" // lock_timeout ran out
-)
+// pgLockNotAvailable is the SQLSTATE of a wait that ran out of lock_timeout.
+const pgLockNotAvailable = "55P03"
 
 func (p *Postgres) try(ctx context.Context, conn *sql.Conn, key int64, wait time.Duration) (bool, error) {
 	var ok bool

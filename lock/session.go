@@ -132,9 +132,10 @@ func (s *sessionLock[K]) lock(ctx context.Context, conn *sql.Conn) error {
 
 // wait takes the lock on key for conn. Each attempt waits in the server
 // for as long as waitFor allows, and the next one follows at once when the
-// wait ran out. An attempt that cannot wait in the server (too little time
-// is left before ctx's deadline) and finds the lock taken is followed by a
-// pause drawn from s.backoff.
+// wait ran out. An attempt that finds the lock taken without having waited
+// in the server (too little time was left before ctx's deadline, or the
+// server answered long before the wait could have run out) is followed by
+// a pause drawn from s.backoff, so as not to spin.
 //
 // An error from an attempt that waited is not trusted to be final: the
 // server may have cut the wait short (a statement timeout the user set on

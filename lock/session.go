@@ -146,7 +146,7 @@ func (s *sessionLock[K]) wait(ctx context.Context, conn *sql.Conn, key K) error 
 	w := newWaiting(s.logger, s.what, func(ctx context.Context) string { return s.holderOf(ctx, conn, key) })
 	pace := newPacer(s.backoff)
 	defer pace.stop()
-	canWait := true
+	canWait, cut := true, false
 	for {
 		if ctx.Err() != nil {
 			return w.gaveUp(ctx)
@@ -163,9 +163,10 @@ func (s *sessionLock[K]) wait(ctx context.Context, conn *sql.Conn, key K) error 
 		case err != nil && ctx.Err() != nil:
 			return fmt.Errorf("take %s: %w (%w)", s.what, context.Cause(ctx), err)
 		case err != nil && d > 0:
-			if s.logger != nil {
+			if s.logger != nil && !cut {
 				s.logger.DebugContext(ctx, "wait for migration lock cut short; trying without waiting", "lock", s.what, "error", err)
 			}
+			cut = true // logged once: with a short statement timeout, every wait is cut
 			canWait = false
 			continue
 		case err != nil:

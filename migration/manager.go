@@ -65,11 +65,7 @@ func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (
 	if m.locker == nil {
 		m.locker = d.Locker(dialect.LockOptions{Table: cfg.table, Logger: cfg.log})
 	}
-	var fp fingerprint
-	for _, id := range g.order {
-		fp.add(id)
-	}
-	m.known = fp.String()
+	m.known = g.fp.String()
 	return m, nil
 }
 

@@ -86,8 +86,18 @@ type Hooks interface {
 	PrepareConn(ctx context.Context, conn *sql.Conn) (restore func(context.Context) error, err error)
 	// BeforeCommit is called after a migration's Up or Down succeeded, in its
 	// transaction (or on the connection, for migrations that run without
-	// one). An error fails the migration and rolls it back.
+	// one). An error fails the migration and rolls it back. The manager
+	// passes an ex that is also a [RawConner], for statements the driver
+	// runs faster when called directly.
 	BeforeCommit(ctx context.Context, ex Execer) error
+}
+
+// RawConner gives the driver connection statements run on, as
+// [sql.Conn.Raw] does; *sql.Conn is one. The transactions the manager
+// passes to [Hooks.BeforeCommit] are too: their Raw reaches the driver
+// connection inside the open transaction. f must not keep driverConn.
+type RawConner interface {
+	Raw(f func(driverConn any) error) error
 }
 
 // Opener is an optional interface for dialects that open their own

@@ -424,7 +424,7 @@ func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Mig
 		return stepErr(mg.ID(), string(dir), fmt.Errorf("begin transaction: %w", err))
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	update, err := m.runInTx(ctx, tx, st, mg, dir, start, hooks)
+	update, err := m.runInTx(ctx, conn, tx, st, mg, dir, start, hooks)
 	if err != nil {
 		return err
 	}
@@ -438,13 +438,13 @@ func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Mig
 // runInTx runs one migration (Validate and Up, or Down), the dialect's
 // pre-commit check and the version-table change in tx. The returned
 // function brings st up to date once the caller has committed.
-func (m *Manager) runInTx(ctx context.Context, tx *sql.Tx, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) (func(), error) {
+func (m *Manager) runInTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) (func(), error) {
 	id := mg.ID()
 	if err := m.run(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true}); err != nil {
 		return nil, err
 	}
 	if hooks != nil {
-		if err := hooks.BeforeCommit(ctx, tx); err != nil {
+		if err := hooks.BeforeCommit(ctx, connTx{tx, conn}); err != nil {
 			return nil, stepErr(id, string(dir), err)
 		}
 	}
@@ -490,6 +490,16 @@ func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, head *Record, 
 	}
 	return m.st.setFingerprint(ctx, q, head.Seq, fp)
 }
+
+// connTx is a transaction with the connection it runs on, for
+// [dialect.Hooks.BeforeCommit], which may reach the driver connection
+// through it ([dialect.RawConner]).
+type connTx struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
+func (t connTx) Raw(f func(driverConn any) error) error { return t.conn.Raw(f) }
 
 // call calls f, turning a panic into a *PanicError.
 func call(ctx context.Context, f func(context.Context, *Tx) error, tx *Tx) (err error) {
@@ -548,7 +558,7 @@ func (m *Manager) applyAtomic(ctx context.Context, conn *sql.Conn, st *state, st
 			return fail(i, stepErr(s.ID, string(s.Direction), err))
 		}
 		start := time.Now()
-		update, err := m.runInTx(ctx, tx, st, m.g.byID[s.ID], s.Direction, start, hooks)
+		update, err := m.runInTx(ctx, conn, tx, st, m.g.byID[s.ID], s.Direction, start, hooks)
 		results[i].Duration = time.Since(start)
 		if err != nil {
 			return fail(i, err)

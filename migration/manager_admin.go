@@ -76,7 +76,7 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 			return err
 		}
 		if hooks != nil {
-			if err := hooks.BeforeCommit(ctx, tx); err != nil {
+			if err := hooks.BeforeCommit(ctx, connTx{tx, conn}); err != nil {
 				return stepErr(s.ID, StepUp, err)
 			}
 		}

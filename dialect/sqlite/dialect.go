@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -217,7 +219,20 @@ func (e *ForeignKeyError) Error() string {
 
 // CheckForeignKeys runs PRAGMA foreign_key_check on ex and returns a
 // *ForeignKeyError naming the offending rows, if any.
+//
+// If ex is also a [dialect.RawConner], as *sql.Conn and the transactions
+// the manager passes to [Dialect.BeforeCommit] are, it first asks the
+// driver directly whether there is any offending row at all: database/sql
+// starts a goroutine for every query in a transaction, which costs more
+// than the check itself when there are no foreign keys to check.
 func CheckForeignKeys(ctx context.Context, ex dialect.Execer) error {
+	if rc, ok := ex.(dialect.RawConner); ok {
+		if found, err := anyForeignKeyViolation(ctx, rc); err == nil && !found {
+			return nil
+		}
+		// Found some, or the driver could not say: the query below names
+		// them, or reports the error.
+	}
 	rows, err := ex.QueryContext(ctx, `PRAGMA foreign_key_check`)
 	if err != nil {
 		return fmt.Errorf("foreign_key_check: %w", err)
@@ -240,4 +255,32 @@ func CheckForeignKeys(ctx context.Context, ex dialect.Execer) error {
 		return &fe
 	}
 	return nil
+}
+
+var errNotQueryer = errors.New("driver connection cannot run queries directly")
+
+// anyForeignKeyViolation reports whether PRAGMA foreign_key_check returns a
+// row, running it on the driver connection of rc.
+func anyForeignKeyViolation(ctx context.Context, rc dialect.RawConner) (found bool, err error) {
+	err = rc.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errNotQueryer
+		}
+		rows, err := q.QueryContext(ctx, `PRAGMA foreign_key_check`, nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		switch err := rows.Next(make([]driver.Value, len(rows.Columns()))); err {
+		case nil:
+			found = true
+			return nil
+		case io.EOF:
+			return nil
+		default:
+			return err
+		}
+	})
+	return found, err
 }

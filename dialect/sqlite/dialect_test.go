@@ -224,3 +224,49 @@ func TestForeignKeyHooks(t *testing.T) {
 		t.Fatalf("child rows = %d, %v; want 1", n, err)
 	}
 }
+
+// rawTx is a transaction that reaches its driver connection, as the
+// manager's transactions do in BeforeCommit.
+type rawTx struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
+func (t rawTx) Raw(f func(any) error) error { return t.conn.Raw(f) }
+
+// CheckForeignKeys asks the driver directly first when it can; it must
+// find exactly what the plain query finds, inside the transaction.
+func TestCheckForeignKeysRaw(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "fk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id)); INSERT INTO p VALUES (1), (2); INSERT INTO c VALUES (10, 1), (20, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	c := conn(t, db)
+	if _, err := c.ExecContext(t.Context(), `PRAGMA foreign_keys = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, ex := range []dialect.Execer{rawTx{tx, c}, tx} {
+		if err := sqlite.CheckForeignKeys(t.Context(), ex); err != nil {
+			t.Fatalf("%T: clean data: %v", ex, err)
+		}
+	}
+	if _, err := tx.Exec(`DELETE FROM p WHERE id = 2`); err != nil { // uncommitted
+		t.Fatal(err)
+	}
+	for _, ex := range []dialect.Execer{rawTx{tx, c}, tx} {
+		err := sqlite.CheckForeignKeys(t.Context(), ex)
+		var fe *sqlite.ForeignKeyError
+		if !errors.As(err, &fe) || len(fe.Violations) != 1 || fe.Violations[0].RowID != 20 {
+			t.Fatalf("%T: CheckForeignKeys = %v, want c rowid 20 -> p", ex, err)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (r *report) write(w io.Writer) error {
 	p("The *raw floor* executes the same statements through database/sql, each migration in its own transaction together with one INSERT of its version into a one-column table, with no lock and no checks; its start-up check is one `SELECT version ... ORDER BY version DESC LIMIT 1`. ")
 	p("All tools share the connection settings: SQLite through strata's `sqlite.Open` (WAL, foreign_keys on, busy_timeout 10 s, BEGIN IMMEDIATE, one connection); PostgreSQL through pgx v5's database/sql driver without TLS; MariaDB through go-sql-driver/mysql with multiStatements=true and parseTime=true. ")
 	p("goose locks with its PostgreSQL session locker and its MySQL table locker (defaults: retry every 5 s) and has no lock for SQLite; golang-migrate locks with pg_advisory_lock, GET_LOCK(name, 10) and, on SQLite, an in-process flag only. ")
-	p("strata runs with its defaults (each migration in its own transaction under the dialect's lock: flock beside the SQLite file, polled pg_try_advisory_lock, polled GET_LOCK); *strata (atomic)* adds `migration.WithAtomic()`.\n\n")
+	p("strata runs with its defaults (each migration in its own transaction under the dialect's lock: flock beside the SQLite file, pg_advisory_lock in 250 ms waits, GET_LOCK(name, 1) repeated); *strata (atomic)* adds `migration.WithAtomic()`.\n\n")
 	p("Repetitions: %d (race: %d).", c.reps, c.raceReps)
 	if r.probes != "" {
 		p(" Fresh processes: %s.", r.probes)

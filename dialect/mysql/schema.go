@@ -44,6 +44,7 @@ func (*Dialect) InspectSchema(ctx context.Context, q dialect.Execer, opts schema
 		{"tables", myTables, in.table},
 		{"columns", myColumns, in.column},
 		{"indexes", in.indexQuery(), in.index},
+		{"foreign key rules", myForeignKeyRules, in.foreignKeyRule},
 		{"foreign keys", myForeignKeys, in.foreignKey},
 		{"checks", in.checkQuery(), in.check},
 		{"views", myViews, in.view},
@@ -73,6 +74,7 @@ type inspection struct {
 	checks         bool // CHECK_CONSTRAINTS exists
 	checkTableName bool // CHECK_CONSTRAINTS.TABLE_NAME (MariaDB)
 	indexes        map[*schema.Table][]*schema.Index
+	fkRules        fkRules
 }
 
 // features finds out which information_schema columns the server has.
@@ -251,25 +253,48 @@ func partNames(parts []schema.IndexPart) []string {
 	return names
 }
 
-const myForeignKeys = `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
-	CASE WHEN k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA THEN k.REFERENCED_TABLE_NAME
-		ELSE CONCAT(k.REFERENCED_TABLE_SCHEMA, '.', k.REFERENCED_TABLE_NAME) END,
-	k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, r.DELETE_RULE
-FROM information_schema.KEY_COLUMN_USAGE k
-JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-	ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
-WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
-ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`
+// The keys' columns and their rules are read apart and joined here:
+// MariaDB answers a join of KEY_COLUMN_USAGE and REFERENTIAL_CONSTRAINTS
+// by reading every table of every database (~100 ms here, against 1 ms for
+// the two queries).
+const myForeignKeyRules = `SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE
+FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`
+
+const myForeignKeys = `SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME,
+	CASE WHEN REFERENCED_TABLE_SCHEMA = TABLE_SCHEMA THEN REFERENCED_TABLE_NAME
+		ELSE CONCAT(REFERENCED_TABLE_SCHEMA, '.', REFERENCED_TABLE_NAME) END,
+	REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`
+
+// fkRules holds ON UPDATE and ON DELETE of each foreign key by table and
+// constraint name.
+type fkRules map[[2]string][2]string
+
+func (in *inspection) foreignKeyRule(scan func(...any) error) error {
+	var table, name, onUpdate, onDelete string
+	if err := scan(&table, &name, &onUpdate, &onDelete); err != nil {
+		return err
+	}
+	if in.fkRules == nil {
+		in.fkRules = fkRules{}
+	}
+	in.fkRules[[2]string{table, name}] = [2]string{onUpdate, onDelete}
+	return nil
+}
 
 func (in *inspection) foreignKey(scan func(...any) error) error {
-	var table, name, column, ref, refColumn, onUpdate, onDelete string
-	if err := scan(&table, &name, &column, &ref, &refColumn, &onUpdate, &onDelete); err != nil {
+	var table, name, column, ref, refColumn string
+	if err := scan(&table, &name, &column, &ref, &refColumn); err != nil {
 		return err
 	}
 	t := in.tables[table]
-	if t == nil {
+	rules, ok := in.fkRules[[2]string{table, name}]
+	if t == nil || !ok {
 		return nil
 	}
+	onUpdate, onDelete := rules[0], rules[1]
 	if n := len(t.ForeignKeys); n == 0 || t.ForeignKeys[n-1].Name != name {
 		t.ForeignKeys = append(t.ForeignKeys, &schema.ForeignKey{Name: name, RefTable: ref,
 			OnUpdate: strings.ToUpper(onUpdate), OnDelete: strings.ToUpper(onDelete)})

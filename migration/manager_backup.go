@@ -77,8 +77,14 @@ func (m *Manager) backuper() (backup.Backuper, error) {
 	if d, ok := m.d.(DefaultBackuper); ok {
 		return d.Backuper(), nil
 	}
-	return nil, fmt.Errorf("no backuper configured for dialect %q: pass migration.WithBackuper(b) and migration.WithBackupDir(dir) to NewManager "+
-		"(for PostgreSQL and MySQL: backup.NewPostgres(dsn) or backup.NewMySQL(dsn); their client tools need the DSN)", m.d.Name())
+	switch name := m.d.Name(); name {
+	case "postgres":
+		return nil, errors.New("no backuper configured: pass migration.WithBackuper(backup.NewPostgres(dsn)) and migration.WithBackupDir(dir) to NewManager")
+	case "mysql":
+		return nil, errors.New("no backuper configured: pass migration.WithBackuper(backup.NewMySQL(dsn)) and migration.WithBackupDir(dir) to NewManager")
+	default:
+		return nil, fmt.Errorf("no backuper configured for dialect %q: pass migration.WithBackuper with a backup.Backuper to NewManager", name)
+	}
 }
 
 // backup backs the database up before step s, returning the file written.

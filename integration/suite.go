@@ -103,6 +103,7 @@ func Run(t *testing.T, tgt Target) {
 		{"DropColumn", testDropColumn},
 		{"OddIDs", testOddIDs},
 		{"Lock", testLock},
+		{"StatusRunning", testStatusRunning},
 		{"ConcurrentManagers", testConcurrentManagers},
 		{"PoolOfOne", testPoolOfOne},
 		{"Reversible", testReversible},

@@ -255,3 +255,30 @@ func testPoolOfOne(t *testing.T, tgt Target) {
 		t.Errorf("%d open connections, want at most 1", n)
 	}
 }
+
+// testStatusRunning: a migration another process is applying outside a
+// transaction shows as running, not dirty; once the run is over, applied.
+func testStatusRunning(t *testing.T, tgt Target) {
+	d := tgt.open(t)
+	g := newGate("slow", "base")
+	g.NoTx = true
+	ms := []migration.Migration{table("base"), g}
+	holder := hold(t, d.manager(ms), g)
+
+	other := newManager(t, d.reopen(), tgt.Dialect, ms)
+	st, err := other.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "status during the run", states(st), []string{"base=applied", "slow=running"})
+
+	g.open()
+	if _, err := holder.wait(t); err != nil {
+		t.Fatalf("holder: %v", err)
+	}
+	st, err = other.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "status after the run", states(st), []string{"base=applied", "slow=applied"})
+}

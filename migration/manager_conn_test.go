@@ -202,3 +202,32 @@ func TestNoTxBackupSeesEarlierMigrationRecorded(t *testing.T) {
 		t.Fatalf("backup holds %d rows of risky (%v), want none", n, err)
 	}
 }
+
+// Status tells a migration another process is running from one left
+// dirty by a failure.
+func TestStatusRunning(t *testing.T) {
+	db, path := openDBPath(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := noTx("slow", "a")
+	slow.UpFn = func(ctx context.Context, tx *migration.Tx) error {
+		close(started)
+		<-release
+		_, err := tx.ExecContext(ctx, `CREATE TABLE t_slow (id INTEGER PRIMARY KEY)`)
+		return err
+	}
+	ms := []migration.Migration{noTx("a"), slow}
+	done := make(chan error, 1)
+	go func() {
+		_, err := newManager(t, db, ms).Up(context.Background())
+		done <- err
+	}()
+	<-started
+	other := newManager(t, openDBAt(t, path), ms)
+	// a was recorded clean together with slow's dirty row.
+	wantStates(t, other, map[string]migration.State{"a": migration.StateApplied, "slow": migration.StateRunning})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantStates(t, other, map[string]migration.State{"a": migration.StateApplied, "slow": migration.StateApplied})
+}

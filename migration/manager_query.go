@@ -2,30 +2,40 @@ package migration
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"slices"
+	"time"
+
+	"github.com/strata-go/strata/lock"
 )
 
 // Status reports every known migration in order, then the rows of the
-// version table this binary does not know ([StateUnknown]). It takes no
-// lock: a migration another process is running at that moment shows as
-// dirty.
+// version table this binary does not know ([StateUnknown]). It reads
+// without the lock. A migration recorded dirty shows as [StateRunning]
+// when another migrator holds the lock at that moment (Status waits for
+// it up to [StatusLockProbe] to tell), and as [StateDirty] otherwise.
 func (m *Manager) Status(ctx context.Context) ([]Status, error) {
 	st, err := m.load(ctx, m.db)
 	if err != nil {
 		return nil, err
 	}
+	dirty := StateDirty
+	if st.hasDirty() && m.lockedElsewhere(ctx) {
+		dirty = StateRunning
+	}
 	out := make([]Status, 0, len(m.g.order)+len(st.recs))
 	for _, id := range m.g.order {
 		s := Status{ID: id, Description: description(m.g.byID[id]), State: StatePending, Dependencies: m.g.deps[id]}
 		if r := st.get(id); r != nil {
-			s.fill(r)
+			s.fill(r, dirty)
 		}
 		out = append(out, s)
 	}
 	for i := range st.recs {
 		if r := &st.recs[i]; !r.Known {
 			s := Status{ID: r.ID, Description: r.Description}
-			s.fill(r)
+			s.fill(r, dirty)
 			if !r.Dirty {
 				s.State = StateUnknown
 			}
@@ -35,10 +45,11 @@ func (m *Manager) Status(ctx context.Context) ([]Status, error) {
 	return out, nil
 }
 
-func (s *Status) fill(r *Record) {
+// fill sets s from r, with the state dirty if r is dirty.
+func (s *Status) fill(r *Record, dirty State) {
 	s.State = StateApplied
 	if r.Dirty {
-		s.State = StateDirty
+		s.State = dirty
 	}
 	s.AppliedAt, s.Duration, s.Seq = r.AppliedAt, r.Duration, r.Seq
 }
@@ -80,4 +91,29 @@ func (m *Manager) History(ctx context.Context) ([]Record, error) {
 		return nil, err
 	}
 	return slices.Clone(st.recs), nil
+}
+
+// StatusLockProbe is how long [Manager.Status] waits for the migration lock
+// to tell whether a migration recorded dirty is being run right now.
+const StatusLockProbe = 100 * time.Millisecond
+
+// lockedElsewhere reports whether another migrator holds the lock, trying
+// to take it for up to StatusLockProbe. It is false when the lock was
+// free, and when it could not tell.
+func (m *Manager) lockedElsewhere(ctx context.Context) bool {
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	pctx, cancel := context.WithTimeoutCause(ctx, StatusLockProbe, lock.ErrTimeout)
+	defer cancel()
+	if err := m.locker.Lock(pctx, conn); err != nil {
+		return errors.Is(err, lock.ErrTimeout)
+	}
+	if err := m.locker.Unlock(context.WithoutCancel(ctx), conn); err != nil {
+		// Never return a connection to the pool that may hold the lock.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	return false
 }

@@ -39,6 +39,11 @@ const (
 	// StateUnknown: applied, but this binary does not know the migration
 	// (a newer binary applied it).
 	StateUnknown State = "unknown"
+	// StateRunning: recorded dirty while another migrator holds the
+	// migration lock: a run is applying or rolling back the migration,
+	// or has just done so and not yet recorded it clean. Ask again when
+	// the run is over.
+	StateRunning State = "running"
 )
 
 // Status is one migration's state, as [Manager.Status] reports it.

@@ -335,7 +335,7 @@ func runStatus(ctx context.Context, e *env) error {
 	for _, s := range sts {
 		counts[s.State]++
 		switch s.State {
-		case migration.StatePending:
+		case migration.StatePending, migration.StateRunning:
 			pending = append(pending, s.ID)
 		case migration.StateDirty:
 			dirty = append(dirty, s.ID)
@@ -360,6 +360,9 @@ func runStatus(ctx context.Context, e *env) error {
 		}
 		tw.Flush()
 		parts := []string{fmt.Sprintf("%d applied", counts[migration.StateApplied]), fmt.Sprintf("%d pending", counts[migration.StatePending])}
+		if n := counts[migration.StateRunning]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d running (another migrator holds the lock)", n))
+		}
 		if n := counts[migration.StateDirty]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d dirty", n))
 		}

@@ -104,7 +104,8 @@
 //	   also status --exit-code when a migration is dirty
 //	2  usage: bad flags or arguments, unknown command or dialect, no DSN,
 //	   or a destructive command without --yes off a terminal ([ExitUsage])
-//	3  status --exit-code: migrations are pending ([ExitPending])
+//	3  status --exit-code: migrations are pending, or running in another
+//	   process ([ExitPending])
 //	4  drift: the schema differs from the one recorded after the last run ([ExitDrift])
 //
 // A deploy script can gate on them:
@@ -117,7 +118,7 @@
 // With --json, status prints an array of
 // {"id", "description", "state", "dependencies", "applied_at", "duration_us", "seq"}
 // (applied_at and seq absent for pending migrations; state is applied,
-// pending, dirty or unknown); pending an array of
+// pending, dirty, running or unknown); pending an array of
 // {"id", "description", "dependencies"}; plan an array of
 // {"id", "description", "direction", "backup_required", "no_transaction"};
 // history an array of

@@ -173,6 +173,7 @@ func Create(ctx context.Context, b Backuper, conn *sql.Conn, opts Options) (File
 	}
 	ext := info.Ext
 
+	removeStaleTemps(dir, f.Database, now())
 	tmp, err := os.CreateTemp(dir, "."+f.Database+"-*.tmp")
 	if err != nil {
 		return File{}, fmt.Errorf("create temporary file in %s: %w", dir, err)
@@ -294,4 +295,24 @@ func ListDatabase(ctx context.Context, b Backuper, conn *sql.Conn, dir string) (
 		}
 	}
 	return files, nil
+}
+
+// StaleTemp is how long a hidden temporary file that [Create] writes must
+// have gone unmodified before a later Create of the same database removes
+// it as left behind by a backup that crashed. A backup in progress writes
+// to its file all along.
+const StaleTemp = time.Hour
+
+// removeStaleTemps removes the hidden temporary files of database's
+// backups (the backup being written, its checksum) in dir that were last
+// modified over StaleTemp before now. It is best effort: a file it cannot
+// remove stays, as it would have anyway.
+func removeStaleTemps(dir, database string, now time.Time) {
+	// database is sanitized: no character in it is special to Glob.
+	paths, _ := filepath.Glob(filepath.Join(dir, "."+database+"-*.tmp"))
+	for _, p := range paths {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > StaleTemp {
+			os.Remove(p)
+		}
+	}
 }

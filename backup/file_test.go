@@ -303,3 +303,39 @@ func TestVerifyChecksum(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A temporary file a crashed backup left behind is removed by the next
+// backup of the same database once it is stale; fresh ones, which may be a
+// backup in progress, and other databases' are left alone.
+func TestCreateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * StaleTemp)
+	files := map[string]bool{ // name: removed
+		".app-123.tmp":                      true,
+		".app-20260101T000000Z-x.bak-9.tmp": true,  // a checksum's
+		".app-456.tmp":                      false, // fresh
+		".other-789.tmp":                    false,
+		".app2-1.tmp":                       false,
+	}
+	for name, stale := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if stale || name != ".app-456.tmp" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b := &fakeBackuper{info: Info{Database: "app", Ext: ".bak"}, content: "backup"}
+	if _, err := Create(t.Context(), b, anyConn(t), Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	for name, removed := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != removed {
+			t.Errorf("%s: removed = %v, want %v", name, gone, removed)
+		}
+	}
+}

@@ -100,6 +100,19 @@ type RawConner interface {
 	Raw(f func(driverConn any) error) error
 }
 
+// Interrupter is an optional interface for dialects whose server goes on
+// running a statement, and keeps the session's locks, after the client gave
+// up on the connection, as MySQL does until the statement ends. When the
+// manager cannot release the migration lock on its connection (a cancelled
+// context made the driver drop it), it ends that session from another
+// connection, so that the statement stops and the lock is free at once.
+type Interrupter interface {
+	// SessionID returns the server's id of conn's session.
+	SessionID(ctx context.Context, conn *sql.Conn) (int64, error)
+	// Interrupt ends session id, running on a connection of db.
+	Interrupt(ctx context.Context, db *sql.DB, id int64) error
+}
+
 // Opener is an optional interface for dialects that open their own
 // databases from a DSN, such as SQLite's, whose DSN is a file path and whose
 // connections want settings of their own. Command lines use it to open a

@@ -187,11 +187,15 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 		return stepErr("", StepLock, fmt.Errorf("get connection: %w", err))
 	}
 	discard := false
+	var interrupt func() // ends the locked session from another connection
 	defer func() {
 		if discard {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
+		if discard && interrupt != nil {
+			interrupt()
+		}
 	}()
 
 	lctx := ctx
@@ -205,6 +209,16 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 		return stepErr("", StepLock, err)
 	}
 	m.cfg.log.DebugContext(ctx, "migration lock taken", "wait", time.Since(waitStart))
+	if in, ok := m.d.(dialect.Interrupter); ok {
+		id, err := in.SessionID(ctx, conn)
+		if err != nil {
+			// Not fatal: without the id, a session the driver gave up on
+			// keeps the lock until its statement ends, as it would anyway.
+			m.cfg.log.WarnContext(ctx, "cannot read the session id of the locked connection", "error", err)
+		} else {
+			interrupt = func() { m.interrupt(context.WithoutCancel(ctx), in, id) }
+		}
+	}
 	defer func() {
 		if uerr := m.locker.Unlock(context.WithoutCancel(ctx), conn); uerr != nil {
 			discard = true
@@ -224,6 +238,24 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 	}
 	return fn(conn, st)
 }
+
+// interrupt ends the session id, which holds the migration lock on a
+// connection the driver gave up on (a cancelled statement on MySQL), so
+// that the server stops its statement and releases the lock now rather
+// than when the statement ends.
+func (m *Manager) interrupt(ctx context.Context, in dialect.Interrupter, id int64) {
+	ctx, cancel := context.WithTimeout(ctx, interruptTimeout)
+	defer cancel()
+	if err := in.Interrupt(ctx, m.db, id); err != nil {
+		m.cfg.log.WarnContext(ctx, "cannot end the session that held the migration lock; the server releases the lock when its statement ends",
+			"session", id, "error", err)
+		return
+	}
+	m.cfg.log.InfoContext(ctx, "ended the session that held the migration lock", "session", id)
+}
+
+// interruptTimeout bounds [Manager.interrupt].
+const interruptTimeout = 10 * time.Second
 
 // load reads the version table.
 func (m *Manager) load(ctx context.Context, q dialect.Execer) (*state, error) {

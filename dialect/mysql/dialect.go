@@ -2,10 +2,13 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
-	_ "github.com/go-sql-driver/mysql" // registers the "mysql" database/sql driver
+	gomysql "github.com/go-sql-driver/mysql" // also registers the "mysql" database/sql driver
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
@@ -89,3 +92,33 @@ func (*Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) (b
 func (*Dialect) Locker(opts dialect.LockOptions) lock.Locker {
 	return lock.NewMySQL(opts.Table, opts.Logger)
 }
+
+var _ dialect.Interrupter = (*Dialect)(nil)
+
+// SessionID returns CONNECTION_ID() of conn's session.
+func (*Dialect) SessionID(ctx context.Context, conn *sql.Conn) (int64, error) {
+	var id int64
+	if err := conn.QueryRowContext(ctx, `SELECT CONNECTION_ID()`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("read CONNECTION_ID(): %w", err)
+	}
+	return id, nil
+}
+
+// Interrupt ends session id with KILL: its statement stops (DDL in
+// progress is rolled back as far as MySQL can) and its locks, among them
+// the migration lock, are released. Killing a session that has already
+// ended is not an error.
+func (*Dialect) Interrupt(ctx context.Context, db *sql.DB, id int64) error {
+	_, err := db.ExecContext(ctx, "KILL "+strconv.FormatInt(id, 10))
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) && me.Number == errUnknownThread {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("KILL %d: %w", id, err)
+	}
+	return nil
+}
+
+// errUnknownThread is ER_NO_SUCH_THREAD: KILL of a session that is gone.
+const errUnknownThread = 1094

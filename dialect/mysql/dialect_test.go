@@ -295,3 +295,28 @@ func TestHasTableError(t *testing.T) {
 		t.Errorf("HasTable with a cancelled context: %v, want an error naming the table", err)
 	}
 }
+
+// Interrupt ends the session SessionID names, and ending one that is gone
+// is not an error.
+func TestInterrupt(t *testing.T) {
+	db, _ := mytest.New(t)
+	d := mysql.New()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	id, err := d.SessionID(t.Context(), conn)
+	if err != nil || id <= 0 {
+		t.Fatalf("SessionID = %d, %v", id, err)
+	}
+	if err := d.Interrupt(t.Context(), db, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.PingContext(t.Context()); err == nil {
+		t.Fatal("the session still answers after Interrupt")
+	}
+	if err := d.Interrupt(t.Context(), db, id); err != nil {
+		t.Fatalf("Interrupt of an ended session = %v, want nil", err)
+	}
+}

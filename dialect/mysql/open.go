@@ -10,6 +10,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/redact"
 )
 
 var _ dialect.Opener = (*Dialect)(nil)
@@ -102,42 +103,6 @@ func isURL(dsn string) bool {
 	return false
 }
 
-// passwordSpan returns where the password is in dsn, a URL or the driver's
-// form, as dsn[start:end]; ok is false when dsn has none. It does not
-// need dsn to be valid.
-func passwordSpan(dsn string) (start, end int, ok bool) {
-	var userinfo string
-	offset := 0
-	if isURL(dsn) {
-		offset = strings.Index(dsn, "://") + len("://")
-		authority := dsn[offset:]
-		if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-			authority = authority[:i]
-		}
-		at := strings.LastIndex(authority, "@")
-		if at < 0 {
-			return 0, 0, false
-		}
-		userinfo = authority[:at]
-	} else {
-		// The driver splits at the last '/' and then at the last '@'.
-		head := dsn
-		if i := strings.LastIndex(head, "/"); i >= 0 {
-			head = head[:i]
-		}
-		at := strings.LastIndex(head, "@")
-		if at < 0 {
-			return 0, 0, false
-		}
-		userinfo = head[:at]
-	}
-	colon := strings.Index(userinfo, ":")
-	if colon < 0 || colon == len(userinfo)-1 {
-		return 0, 0, false
-	}
-	return offset + colon + 1, offset + len(userinfo), true
-}
-
 // dsnError is an error about a DSN whose text shows the DSN with its
 // password masked; Unwrap reaches the cause.
 type dsnError struct {
@@ -146,16 +111,8 @@ type dsnError struct {
 }
 
 func newDSNError(op, dsn string, err error) error {
-	redacted, msg := dsn, err.Error()
-	if start, end, ok := passwordSpan(dsn); ok {
-		pw := dsn[start:end]
-		redacted = dsn[:start] + "xxxxx" + dsn[end:]
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		if u, err := url.PathUnescape(pw); err == nil && u != "" {
-			msg = strings.ReplaceAll(msg, u, "xxxxx")
-		}
-	}
-	return &dsnError{msg: fmt.Sprintf("mysql: %s %s: %s", op, redacted, msg), err: err}
+	redacted, secrets := redact.DSN(dsn)
+	return &dsnError{msg: fmt.Sprintf("mysql: %s %s: %s", op, redacted, redact.Secrets(err.Error(), secrets)), err: err}
 }
 
 func (e *dsnError) Error() string { return e.msg }

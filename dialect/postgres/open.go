@@ -3,14 +3,13 @@ package postgres
 import (
 	"database/sql"
 	"errors"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/redact"
 )
 
 var _ dialect.Opener = (*Dialect)(nil)
@@ -52,36 +51,10 @@ type openError struct {
 func (e *openError) Error() string { return e.msg }
 func (e *openError) Unwrap() error { return e.err }
 
-// keywordPassword finds the password setting of a keyword/value DSN, with
-// or without quotes and spaces around '='.
-var keywordPassword = regexp.MustCompile(`(?i)(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
-
-// maskPasswords replaces in msg every password dsn appears to contain.
-// pgx masks the password in the DSN it quotes already; this also covers
-// the forms it misses, such as "password = secret".
+// maskPasswords replaces in msg every password dsn contains. pgx masks
+// the password in the DSN it quotes already; this also covers the forms it
+// misses, such as "password = secret".
 func maskPasswords(msg, dsn string) string {
-	var pws []string
-	for _, m := range keywordPassword.FindAllStringSubmatch(dsn, -1) {
-		pws = append(pws, m[1], strings.Trim(m[1], "'"))
-	}
-	if _, rest, ok := strings.Cut(dsn, "://"); ok {
-		authority := rest
-		if i := strings.IndexAny(authority, "/?#"); i >= 0 {
-			authority = authority[:i]
-		}
-		if at := strings.LastIndex(authority, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(authority[:at], ":"); ok {
-				pws = append(pws, pw)
-				if u, err := url.PathUnescape(pw); err == nil {
-					pws = append(pws, u)
-				}
-			}
-		}
-	}
-	for _, pw := range pws {
-		if pw != "" && pw != "''" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-	}
-	return msg
+	_, secrets := redact.DSN(dsn)
+	return redact.Secrets(msg, secrets)
 }

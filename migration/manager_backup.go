@@ -69,6 +69,15 @@ type DefaultBackuper interface {
 	Backuper() backup.Backuper
 }
 
+// DSNBackuper is an optional interface for dialects that can back a
+// database up given the DSN it was opened with (PostgreSQL and MySQL:
+// their client tools connect on their own). The manager does not know the
+// DSN; those who open the database, such as the command line, pass the
+// result to [WithBackuper].
+type DSNBackuper interface {
+	BackuperFor(dsn string) (backup.Backuper, error)
+}
+
 // backuper returns the configured backuper or the dialect's default.
 func (m *Manager) backuper() (backup.Backuper, error) {
 	if b := m.cfg.backup.backuper; b != nil {

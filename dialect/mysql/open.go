@@ -9,6 +9,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/strata-go/strata/backup"
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/redact"
 )
@@ -89,9 +90,16 @@ func DriverDSN(dsn string) (string, error) {
 	return b.String(), nil
 }
 
-// DriverDSN is the function [DriverDSN], for callers that hold the dialect
-// but do not import this package, such as the command line.
-func (*Dialect) DriverDSN(dsn string) (string, error) { return DriverDSN(dsn) }
+// BackuperFor returns the [backup.MySQL] backuper of the database dsn
+// names, in either form [DriverDSN] accepts (the client tools read the
+// driver's form). It implements migration.DSNBackuper.
+func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
+	driverDSN, err := DriverDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return backup.NewMySQL(driverDSN), nil
+}
 
 // isURL reports whether dsn is a mysql:// or mariadb:// URL.
 func isURL(dsn string) bool {

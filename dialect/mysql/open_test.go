@@ -38,8 +38,8 @@ func TestDriverDSN(t *testing.T) {
 			if _, err := gomysql.ParseDSN(got); err != nil {
 				t.Errorf("the driver rejects DriverDSN(%q) = %q: %v", tt.in, got, err)
 			}
-			if got2, err := mysql.New().DriverDSN(tt.in); err != nil || got2 != got {
-				t.Errorf("(*Dialect).DriverDSN(%q) = %q, %v; want %q, nil", tt.in, got2, err, got)
+			if b, err := mysql.New().BackuperFor(tt.in); err != nil || b == nil {
+				t.Errorf("BackuperFor(%q) = %v, %v; want a backuper", tt.in, b, err)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/strata-go/strata/backup"
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/redact"
 )
@@ -39,6 +40,13 @@ func (*Dialect) Open(dsn string) (*sql.DB, error) {
 		return nil, &openError{msg: "postgres: open: " + maskPasswords(err.Error(), dsn), err: err}
 	}
 	return stdlib.OpenDB(*cfg), nil
+}
+
+// BackuperFor returns the [backup.Postgres] backuper of the database dsn
+// names (pg_dump and pg_restore connect with it). It implements
+// migration.DSNBackuper.
+func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
+	return backup.NewPostgres(dsn), nil
 }
 
 // openError is an error of Open whose text has the DSN's password masked;

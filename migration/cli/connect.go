@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/strata-go/strata/backup"
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/migration"
 )
@@ -87,14 +86,6 @@ func sqlitePath(dsn string) string {
 		}
 	}
 	return dsn
-}
-
-// driverDSNer is implemented by dialects that accept DSNs in more than one
-// form, such as dialect/mysql's (mysql:// URLs as well as the driver's
-// form): DriverDSN returns the form the database/sql driver takes, which is
-// also the one the backup tools read.
-type driverDSNer interface {
-	DriverDSN(dsn string) (string, error)
 }
 
 // resolveDialect returns the dialect named name, or guessed from dsn when
@@ -191,7 +182,8 @@ func Connect(ctx context.Context, dsn, dialectName string, opts ...Option) (*sql
 }
 
 // openManager opens the database and creates a manager of ms on it: with
-// a backuper for the built-in server dialects (their client tools need the
+// the backuper the dialect builds from the DSN, if it can
+// ([migration.DSNBackuper]; the PostgreSQL and MySQL client tools need the
 // DSN), then the options of [WithManagerOptions], then opts.
 func (c *config) openManager(ctx context.Context, dsn, dialectName string, ms []migration.Migration, opts ...migration.Option) (*migration.Manager, *sql.DB, error) {
 	d, err := resolveDialect(dsn, dialectName)
@@ -203,18 +195,13 @@ func (c *config) openManager(ctx context.Context, dsn, dialectName string, ms []
 		return nil, nil, err
 	}
 	var all []migration.Option
-	switch d.Name() {
-	case Postgres:
-		all = append(all, migration.WithBackuper(backup.NewPostgres(dsn)))
-	case MySQL:
-		// The tools read the driver's form of the DSN, not a mysql:// URL.
-		bdsn, err := dsn, error(nil)
-		if n, ok := d.(driverDSNer); ok {
-			bdsn, err = n.DriverDSN(dsn)
+	if b, ok := d.(migration.DSNBackuper); ok {
+		bk, err := b.BackuperFor(dsn)
+		if err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("backuper for the %s database: %w", d.Name(), err)
 		}
-		if err == nil {
-			all = append(all, migration.WithBackuper(backup.NewMySQL(bdsn)))
-		}
+		all = append(all, migration.WithBackuper(bk))
 	}
 	all = append(append(all, c.managerOpts...), opts...)
 	m, err := migration.NewManager(db, d, ms, all...)

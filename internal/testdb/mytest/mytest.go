@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	dialectmysql "github.com/strata-go/strata/dialect/mysql"
 	"github.com/strata-go/strata/internal/testdb"
 )
 
@@ -41,8 +40,8 @@ func New(t testing.TB) (*sql.DB, string) {
 		testdb.Unreachable(t, testdb.MySQLEnv, err)
 	}
 	name := testdb.RandomName()
-	d := dialectmysql.New()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+d.QuoteIdent(name)+` CHARACTER SET utf8mb4`); err != nil {
+	quoted := "`" + name + "`" // a random name of letters, digits and '_'
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+quoted+` CHARACTER SET utf8mb4`); err != nil {
 		admin.Close()
 		t.Fatalf("mytest: create database %s: %v", name, err)
 	}
@@ -56,7 +55,7 @@ func New(t testing.TB) (*sql.DB, string) {
 		if db != nil {
 			db.Close()
 		}
-		if err := drop(admin, d.QuoteIdent(name)); err != nil {
+		if err := drop(admin, quoted); err != nil {
 			t.Errorf("mytest: drop database %s: %v", name, err)
 		}
 		admin.Close()

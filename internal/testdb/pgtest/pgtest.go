@@ -10,10 +10,16 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/postgres"
 	"github.com/strata-go/strata/internal/testdb"
 )
+
+// driverName is pgx's database/sql driver. The helpers import drivers, not
+// dialects, so that the packages the dialects import (backup) can use them
+// in their tests.
+const driverName = "pgx"
 
 // New creates a database with a random name on the server of
 // STRATA_TEST_POSTGRES_DSN and returns a handle to it and its DSN (for
@@ -26,7 +32,7 @@ func New(t testing.TB) (*sql.DB, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	admin, err := sql.Open(postgres.DriverName, base)
+	admin, err := sql.Open(driverName, base)
 	if err != nil {
 		testdb.Unreachable(t, testdb.PostgresEnv, err)
 	}
@@ -45,7 +51,7 @@ func New(t testing.TB) (*sql.DB, string) {
 		admin.Close()
 		t.Fatalf("pgtest: %v", err)
 	}
-	db, err := sql.Open(postgres.DriverName, dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err == nil {
 		err = db.PingContext(ctx)
 	}

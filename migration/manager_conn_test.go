@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/strata-go/strata/migration"
 )
@@ -230,4 +233,69 @@ func TestStatusRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStates(t, other, map[string]migration.State{"a": migration.StateApplied, "slow": migration.StateApplied})
+}
+
+// commitCounter counts the commits of the pool's one SQLite connection,
+// autocommitted statements included.
+func commitCounter(t *testing.T, db *sql.DB) *int {
+	t.Helper()
+	n := new(int)
+	c, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Raw(func(dc any) error {
+		dc.(*sqlite3.SQLiteConn).RegisterCommitHook(func() int { *n++; return 0 })
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Outside a transaction a migration costs two commits, its own statement's
+// and one for its bookkeeping, applied or rolled back: the closing write
+// of one migration commits with the opening write of the next.
+func TestNoTxCommitsPerMigration(t *testing.T) {
+	counts := func(n int) (up, down int) {
+		db := openDB(t)
+		ms := make([]migration.Migration, n)
+		for i := range ms {
+			f := &migration.Func{Name: fmt.Sprintf("m%d", i), NoTx: true,
+				UpFn: func(ctx context.Context, tx *migration.Tx) error {
+					_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE x%d (id INTEGER)`, i))
+					return err
+				},
+				DownFn: func(ctx context.Context, tx *migration.Tx) error {
+					_, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP TABLE x%d`, i))
+					return err
+				}}
+			if i > 0 {
+				f.Requires = []string{fmt.Sprintf("m%d", i-1)}
+			}
+			ms[i] = f
+		}
+		c := commitCounter(t, db)
+		m := newManager(t, db, ms)
+		if _, err := m.Up(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		up = *c
+		if _, err := m.Reset(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return up, *c - up
+	}
+	// The difference between runs of 2 and 6 leaves out what a run costs
+	// once (the version table, the schema record, the last flush).
+	up2, down2 := counts(2)
+	up6, down6 := counts(6)
+	if per := (up6 - up2) / 4; per != 2 || (up6-up2)%4 != 0 {
+		t.Errorf("applying: %d commits for 2 migrations, %d for 6; want 2 a migration", up2, up6)
+	}
+	if per := (down6 - down2) / 4; per != 2 || (down6-down2)%4 != 0 {
+		t.Errorf("rolling back: %d commits for 2 migrations, %d for 6; want 2 a migration", down2, down6)
+	}
 }

@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/strata-go/strata/dialect"
 )
@@ -34,6 +35,23 @@ func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 // [sql.Tx.QueryRowContext].
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.ex.QueryRowContext(ctx, query, args...)
+}
+
+// PrepareContext creates a prepared statement on the migration's
+// transaction or locked connection, as [sql.Tx.PrepareContext]. With it,
+// *Tx satisfies the DBTX interface that sqlc generates for database/sql
+// (ExecContext, PrepareContext, QueryContext, QueryRowContext), so a
+// migration can use generated queries: queries.New(tx). Close the
+// statement before the migration returns; outside a transaction it would
+// otherwise stay open on the connection until the run ends.
+func (t *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	p, ok := t.ex.(interface {
+		PrepareContext(context.Context, string) (*sql.Stmt, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("prepare: %T cannot prepare statements", t.ex)
+	}
+	return p.PrepareContext(ctx, query)
 }
 
 // Dialect returns the dialect of the database being migrated, so a

@@ -277,7 +277,7 @@ func TestMigrate(t *testing.T) {
 					if i := slices.Index(args, "BACKUP"); i >= 0 {
 						args[i] = backupFile
 					}
-					r := app(t, dir, []string{"APP_BACKUP_DIR=" + backups}, append([]string{"migrate", "--dsn", tg.dsn}, args...)...)
+					r := app(t, dir, []string{"STRATA_BACKUP_DIR=" + backups}, append([]string{"migrate", "--dsn", tg.dsn}, args...)...)
 					if r.code != st.code {
 						t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", st.args, r.code, st.code, r.stdout, r.stderr)
 					}
@@ -397,7 +397,7 @@ func TestConcurrentMigrators(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := tt.new(t)
 			dir := t.TempDir()
-			env := []string{"APP_BACKUP_DIR=" + filepath.Join(dir, "backups")}
+			env := []string{"STRATA_BACKUP_DIR=" + filepath.Join(dir, "backups")}
 			results := make(chan result, n)
 			for range n {
 				go func() { results <- app(t, dir, env, "migrate", "--dsn", tg.dsn, "up") }()

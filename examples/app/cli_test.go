@@ -17,20 +17,35 @@ func TestCommandLine(t *testing.T) {
 		stdout []string
 		stderr []string
 		files  []string // created in the working directory
+		absent []string // not created in the working directory
 	}{
 		{name: "no arguments", code: 2, stderr: []string{"Usage:", "app migrate", "app serve"}},
 		{name: "unknown command", args: []string{"bogus"}, code: 2, stderr: []string{`unknown command "bogus"`}},
 		{name: "help", args: []string{"help"}, stdout: []string{"app migrate", "app serve"}},
-		{name: "migrate help", args: []string{"migrate", "help"}, stdout: []string{"Usage: app migrate [flags] <command>", "--dsn DSN", "$APP_DSN"}},
+		{name: "migrate help", args: []string{"migrate", "help"}, stdout: []string{"Usage: app migrate [flags] <command>", "--dsn DSN", "$STRATA_DSN"}},
 		{name: "migrate without a command", args: []string{"migrate"}, code: 2, stderr: []string{"Usage: app migrate"}},
 		{name: "version", args: []string{"migrate", "version"}, stdout: []string{"strata "}},
 		{
 			name: "default database file", args: []string{"migrate", "up"},
 			stdout: []string{"applied 0001_servers", "applied 0007_servers_base_url"}, files: []string{"app.db"},
+			stderr: []string{"app migrate: no --dsn and no $STRATA_DSN: using the default database app.db"},
 		},
 		{
-			name: "database from APP_DSN", env: []string{"APP_DSN=from-env.db"}, args: []string{"migrate", "status"},
-			stdout: []string{"0 applied, 9 pending"}, files: []string{"from-env.db"},
+			name: "database from STRATA_DSN", env: []string{"STRATA_DSN=from-env.db"}, args: []string{"migrate", "status"},
+			stdout: []string{"0 applied, 9 pending"}, files: []string{"from-env.db"}, absent: []string{"app.db"},
+		},
+		{
+			// The README's instructions: export STRATA_DSN, then migrate.
+			name: "up migrates STRATA_DSN, not the default file", env: []string{"STRATA_DSN=from-env.db"}, args: []string{"migrate", "up"},
+			stdout: []string{"applied 0001_servers"}, files: []string{"from-env.db"}, absent: []string{"app.db"},
+		},
+		{
+			name: "--dsn beats STRATA_DSN", env: []string{"STRATA_DSN=from-env.db"}, args: []string{"migrate", "--dsn", "flag.db", "up"},
+			stdout: []string{"applied 0001_servers"}, files: []string{"flag.db"}, absent: []string{"app.db", "from-env.db"},
+		},
+		{
+			name: "serve reads STRATA_DSN too", env: []string{"STRATA_DSN=serve-env.db"}, args: []string{"serve"},
+			stdout: []string{"database migrated (9 migration(s) applied)"}, files: []string{"serve-env.db"}, absent: []string{"app.db"},
 		},
 		{
 			name: "serve migrates on start-up", args: []string{"serve", "--dsn", "serve.db"},
@@ -45,14 +60,14 @@ func TestCommandLine(t *testing.T) {
 			code: 1, stderr: []string{"app migrate: connect to mysql database"},
 		},
 		{
-			name: "migrate hides the password from the environment", env: []string{"APP_DSN=postgres://app:" + secret + "@127.0.0.1:1/app"},
+			name: "migrate hides the password from the environment", env: []string{"STRATA_DSN=postgres://app:" + secret + "@127.0.0.1:1/app"},
 			args: []string{"migrate", "-v", "up"}, code: 1, stderr: []string{"app migrate: connect to postgres database"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			r := app(t, dir, append([]string{"APP_BACKUP_DIR=" + filepath.Join(dir, "backups")}, tt.env...), tt.args...)
+			r := app(t, dir, append([]string{"STRATA_BACKUP_DIR=" + filepath.Join(dir, "backups")}, tt.env...), tt.args...)
 			if r.code != tt.code {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
 			}
@@ -64,6 +79,11 @@ func TestCommandLine(t *testing.T) {
 			for _, f := range tt.files {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 					t.Errorf("%s: %v", f, err)
+				}
+			}
+			for _, f := range tt.absent {
+				if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+					t.Errorf("%s was created", f)
 				}
 			}
 		})

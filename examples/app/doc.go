@@ -14,9 +14,10 @@
 //	go run ./examples/app migrate --dsn 'postgres://postgres@127.0.0.1:5432/app?sslmode=disable' up
 //	go run ./examples/app migrate --dsn 'root@tcp(127.0.0.1:3306)/app' up
 //
-// The database is --dsn, else $APP_DSN, else ./app.db. Backups taken
-// before risky migrations, and by "app migrate backup", go to ./app.backups,
-// else $APP_BACKUP_DIR; on PostgreSQL and MySQL they need the database's
+// The database is --dsn, else $STRATA_DSN, else ./app.db; "app migrate"
+// says on stderr when a command changes the default ./app.db. Backups
+// taken before risky migrations, and by "app migrate backup", go to
+// --backup-dir, else $STRATA_BACKUP_DIR, else ./app.backups; on PostgreSQL and MySQL they need the database's
 // client tools (pg_dump, mariadb-dump or mysqldump). Run
 // "app migrate help" for every command.
 package main

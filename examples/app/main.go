@@ -18,11 +18,13 @@ import (
 	"github.com/strata-go/strata/migration/cli"
 )
 
-// Defaults of the application's configuration.
+// Defaults of the application's configuration. The application reads the
+// same environment variables as its "app migrate" command line, so that
+// one setting serves both: $STRATA_DSN and $STRATA_BACKUP_DIR.
 const (
-	dsnEnv           = "APP_DSN"
+	dsnEnv           = cli.DefaultDSNEnv
 	defaultDSN       = "app.db"
-	backupDirEnv     = "APP_BACKUP_DIR"
+	backupDirEnv     = cli.EnvBackupDir
 	defaultBackupDir = "app.backups"
 	backupsKept      = 10
 )
@@ -62,7 +64,6 @@ func cliOptions(stdout, stderr io.Writer) []cli.Option {
 	return []cli.Option{
 		cli.WithProgramName("app migrate"),
 		cli.WithOutput(stdout, stderr),
-		cli.WithDSNEnv(dsnEnv),
 		cli.WithDefaultDSN(defaultDSN),
 		cli.WithCreateDir("examples/app/migrations"),
 		cli.WithManagerOptions(managerOptions()...),
@@ -71,7 +72,7 @@ func cliOptions(stdout, stderr io.Writer) []cli.Option {
 
 // managerOptions are the options of every Manager the application
 // creates, on start-up and in "app migrate": backups before risky
-// migrations go to $APP_BACKUP_DIR (default ./app.backups), keeping the newest
+// migrations go to $STRATA_BACKUP_DIR (default ./app.backups), keeping the newest
 // ten. The CLI adds the backuper of PostgreSQL and MySQL, whose client
 // tools need the DSN; SQLite's is the default.
 func managerOptions() []migration.Option {

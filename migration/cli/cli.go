@@ -56,7 +56,9 @@ func Run(ctx context.Context, args []string, ms []migration.Migration, opts ...O
 		stdout: &redactWriter{w: c.stdout, red: red},
 		stderr: &redactWriter{w: c.stderr, red: red},
 	}
-	red.add(c.getenv(c.dsnEnv))
+	for _, name := range c.dsnEnvs() {
+		red.add(c.getenv(name))
+	}
 	red.add(c.defaultDSN)
 	err := e.main(ctx, args)
 	if e.db != nil {
@@ -76,7 +78,7 @@ type globals struct {
 }
 
 func (g *globals) register(fs *flag.FlagSet, c *config) {
-	def := "$" + c.dsnEnv
+	def := "$" + strings.Join(c.dsnEnvs(), ", else $")
 	if c.defaultDSN != "" {
 		def += ", else " + RedactDSN(c.defaultDSN)
 	}
@@ -85,7 +87,7 @@ func (g *globals) register(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&g.table, "table", "", "the version `table` (default "+migration.DefaultTable+")")
 	fs.DurationVar(&g.lockTimeout, "lock-timeout", 0, "how long to wait for another migrator's lock (default "+migration.DefaultLockTimeout.String()+"; 0 waits for ever)")
 	fs.StringVar(&g.backupDir, "backup-dir", "", "the `directory` of backups (default: the application's, or <file>.backups beside a SQLite file)")
-	fs.BoolVar(&g.json, "json", false, "machine-readable output (status, pending, plan, history, drift, backup --list)")
+	fs.BoolVar(&g.json, "json", false, "machine-readable output: one JSON document on stdout")
 	fs.BoolVar(&g.yes, "yes", false, "do not ask for confirmation (down, restore, drift --accept)")
 	fs.BoolVar(&g.verbose, "v", false, "log what the manager does to stderr")
 }
@@ -126,6 +128,7 @@ type command struct {
 	help    string
 	nargs   [2]int // min, max positional arguments; max -1 is unbounded
 	db      bool   // needs a database
+	writes  bool   // changes the database
 	flags   func(fs *flag.FlagSet, f *flags)
 	run     func(ctx context.Context, e *env) error
 }
@@ -164,6 +167,9 @@ func (e *env) main(ctx context.Context, args []string) error {
 			return nil
 		}
 		return usageErrorf("%s: %v", e.cmd.name, err)
+	}
+	if err := e.applyEnv(fs); err != nil {
+		return err
 	}
 	e.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { e.set[f.Name] = true })
@@ -224,23 +230,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// dsn returns the DSN: --dsn, else the environment variable, else the
-// default.
-func (e *env) dsn() string {
-	if e.g.dsn != "" {
-		return e.g.dsn
-	}
-	if v := e.c.getenv(e.c.dsnEnv); v != "" {
-		return v
-	}
-	return e.c.defaultDSN
-}
-
 // connect opens the database and creates the manager.
 func (e *env) connect(ctx context.Context) error {
-	dsn := e.dsn()
-	if dsn == "" {
-		return usageErrorf("no database: pass --dsn or set %s", e.c.dsnEnv)
+	dsn, src := e.dsn()
+	if src == dsnNone {
+		return usageErrorf("no database: pass --dsn or set $%s", strings.Join(e.c.dsnEnvs(), " or $"))
+	}
+	if src == dsnDefault && e.cmd.writes {
+		fmt.Fprintf(e.stderr, "%s: no --dsn and no $%s: using the default database %s\n",
+			e.c.prog, strings.Join(e.c.dsnEnvs(), " or $"), RedactDSN(dsn))
 	}
 	name := e.g.dialect
 	if name == "" {

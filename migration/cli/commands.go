@@ -19,7 +19,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		{
-			name: "up", summary: "apply pending migrations", db: true,
+			name: "up", summary: "apply pending migrations", db: true, writes: true,
 			help: "Up applies every pending migration in dependency order or, with --to, only ID\n" +
 				"and those of its ancestors not yet applied. Each applied migration is printed\n" +
 				"with its duration; a failure stops the run and names the migration and step.",
@@ -29,7 +29,7 @@ func init() {
 			run: runUp,
 		},
 		{
-			name: "down", summary: "roll back migrations (asks first)", db: true,
+			name: "down", summary: "roll back migrations (asks first)", db: true, writes: true,
 			help: "Down rolls back the last applied migration; with --to, every applied migration\n" +
 				"that is neither ID nor an ancestor of ID; with --all, every applied migration.\n" +
 				"It shows what it will roll back and asks for confirmation on a terminal;\n" +
@@ -93,13 +93,13 @@ func init() {
 			run: runDrift,
 		},
 		{
-			name: "baseline", args: "ID", nargs: [2]int{1, 1}, summary: "record ID and its ancestors as applied without running them", db: true,
+			name: "baseline", args: "ID", nargs: [2]int{1, 1}, summary: "record ID and its ancestors as applied without running them", db: true, writes: true,
 			help: "Baseline records ID and its ancestors as applied without running them, for a\n" +
 				"database whose schema already has what they do.",
 			run: runBaseline,
 		},
 		{
-			name: "repair", args: "ID", nargs: [2]int{1, 1}, summary: "resolve a dirty migration", db: true,
+			name: "repair", args: "ID", nargs: [2]int{1, 1}, summary: "resolve a dirty migration", db: true, writes: true,
 			help: "Repair resolves a dirty migration (one that started without finishing where\n" +
 				"DDL is not transactional) once you have inspected the database: --applied\n" +
 				"records it as applied, --not-applied removes its row.",
@@ -110,7 +110,7 @@ func init() {
 			run: runRepair,
 		},
 		{
-			name: "backup", summary: "back the database up now (--list: list backups)", db: true,
+			name: "backup", summary: "back the database up now (--list: list backups)", db: true, writes: true,
 			help: "Backup backs the database up now, under the migration lock, to the backup\n" +
 				"directory, with a checksum beside the file. With --list it lists the backups\n" +
 				"of the database instead, newest first, including those taken before migrations.",
@@ -121,7 +121,7 @@ func init() {
 			run: runBackup,
 		},
 		{
-			name: "restore", args: "FILE", nargs: [2]int{1, 1}, summary: "restore the database from a backup (asks first)", db: true,
+			name: "restore", args: "FILE", nargs: [2]int{1, 1}, summary: "restore the database from a backup (asks first)", db: true, writes: true,
 			help: "Restore replaces the database with the backup FILE, under the migration lock,\n" +
 				"once the file matches its checksum. Migrations applied after the backup was\n" +
 				"taken are pending again. It asks for confirmation on a terminal; elsewhere it\n" +
@@ -209,6 +209,9 @@ func (e *env) printFlags(w io.Writer, fs *flag.FlagSet) {
 		}
 		if name != "" {
 			arg += " " + name
+		}
+		if env := e.c.envFor(f.Name); env != "" && f.Name != "dsn" {
+			usage += " [$" + env + "]"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", arg, usage)
 	})

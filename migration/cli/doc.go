@@ -42,17 +42,23 @@
 //	version                      the strata version built into the program
 //	help [COMMAND]               usage
 //
-// Global flags may come before or after the command ([WithDSNEnv] names
-// another environment variable, [WithDefaultDSN] sets the default):
+// Global flags may come before or after the command. Each can be set by
+// an environment variable instead; a flag on the command line beats it
+// ([WithDSNEnv] names another variable for the DSN, read before
+// $STRATA_DSN; [WithDefaultDSN] sets the default):
 //
-//	--dsn DSN            the database (default: $STRATA_DSN, else the application's default)
-//	--dialect NAME       a registered dialect (default: guessed from the DSN)
-//	--table NAME         the version table (default strata_migrations)
-//	--lock-timeout DUR   how long to wait for another migrator (default 15m; 0 waits for ever)
-//	--backup-dir DIR     where backups go (default: the application's choice, else <file>.backups for SQLite)
-//	--json               machine-readable output for status, pending, plan, history, drift, backup --list
-//	--yes                do not ask before down, restore and drift --accept
-//	-v                   log what the manager does to stderr
+//	--dsn DSN            $STRATA_DSN           the database (default: the application's)
+//	--dialect NAME       $STRATA_DIALECT       a registered dialect (default: guessed from the DSN)
+//	--table NAME         $STRATA_TABLE         the version table (default strata_migrations)
+//	--lock-timeout DUR   $STRATA_LOCK_TIMEOUT  how long to wait for another migrator (default 15m; 0 waits for ever)
+//	--backup-dir DIR     $STRATA_BACKUP_DIR    where backups go (default: the application's choice, else <file>.backups for SQLite)
+//	--json               $STRATA_JSON          machine-readable output, for every command
+//	--yes                $STRATA_YES           do not ask before down, restore and drift --accept
+//	-v                   $STRATA_VERBOSE       log what the manager does to stderr
+//
+// create's --dir and --seq have $STRATA_MIGRATIONS_DIR and $STRATA_SEQ.
+// The flags that choose what a command does (--to, --all, --applied, ...)
+// have no variable on purpose. Booleans take 1, true, 0 or false.
 //
 // Backups: a migration whose BackupRequired returns true is preceded by a
 // backup. SQLite needs nothing more; on PostgreSQL and MySQL the CLI

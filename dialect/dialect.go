@@ -66,7 +66,8 @@ type LockOptions struct {
 //
 //	id           text, primary key: the migration ID
 //	seq          integer, unique: the order in which migrations were applied
-//	description  text, may be empty
+//	description  text, may be empty; "<< baselined >> " first for a
+//	             row recorded by Baseline without running
 //	applied_at   timestamp in UTC
 //	duration_us  integer: how long Up took, in microseconds
 //	dirty        boolean: the migration started but did not finish

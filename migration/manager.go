@@ -153,9 +153,18 @@ func (m *Manager) checkTarget(t Target) error {
 		if t.All {
 			return errors.New("migration: Target.All is for DirectionDown")
 		}
+		if t.Count != 0 {
+			return errors.New("migration: Target.Count is for DirectionDown")
+		}
 	case DirectionDown:
 		if t.All && t.ID != "" {
 			return errors.New("migration: Target.All and Target.ID exclude each other")
+		}
+		if t.Count < 0 {
+			return fmt.Errorf("migration: negative Target.Count %d", t.Count)
+		}
+		if t.Count != 0 && (t.All || t.ID != "") {
+			return errors.New("migration: Target.Count excludes Target.All and Target.ID")
 		}
 	default:
 		return fmt.Errorf("migration: unknown direction %q", t.Direction)
@@ -295,8 +304,12 @@ func (m *Manager) plan(st *state, t Target) ([]Step, error) {
 			}
 		}
 	case t.ID == "":
-		if len(st.recs) > 0 {
-			last := st.recs[len(st.recs)-1]
+		for i := len(st.recs) - 1; i >= 0 && len(roll) < max(t.Count, 1); i-- {
+			last := st.recs[i]
+			if !last.Known && t.Count > 1 {
+				return nil, fmt.Errorf("%w: %q (applied %s), among the last %d applied migrations, is not in this binary; roll it back with the binary that has it",
+					ErrUnknownApplied, last.ID, last.AppliedAt.Format(time.RFC3339), t.Count)
+			}
 			if !last.Known {
 				return nil, fmt.Errorf("%w: the last applied migration, %q (applied %s), is not in this binary; roll it back with the binary that has it",
 					ErrUnknownApplied, last.ID, last.AppliedAt.Format(time.RFC3339))

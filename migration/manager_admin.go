@@ -87,7 +87,9 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 // Baseline records id and its ancestors as applied without running them,
 // for a database whose schema already has what they do (one created before
 // strata, or restored from a dump). Migrations already applied are left as
-// they are.
+// they are. The rows it writes are marked ([Record.Baselined]), and the
+// live schema is recorded as the one [Manager.Drift] expects, as after a
+// run.
 func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 	defer recoverInto(&err)
 	if err := m.checkTarget(Target{Direction: DirectionUp, ID: id}); err != nil {
@@ -108,6 +110,7 @@ func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 		var recs []Record
 		for _, s := range steps {
 			r := st.next(m.g.byID[s.ID], 0, false)
+			r.Baselined = true
 			if err := m.st.insert(ctx, tx, r); err != nil {
 				return stepErr(s.ID, StepRecord, err)
 			}
@@ -120,6 +123,7 @@ func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 		for _, r := range recs {
 			m.cfg.log.InfoContext(ctx, "migration baselined", "migration", r.ID)
 		}
+		m.recordSchema(ctx, conn, st)
 		return nil
 	})
 }

@@ -243,14 +243,20 @@ func TestDriftWithoutRecordedSchema(t *testing.T) {
 	tests := []struct {
 		name   string
 		d      dialect.Dialect
-		before func(context.Context, *migration.Manager) error
+		before func(context.Context, *migration.Manager, *sql.DB) error
 		// recordErr is whether RecordSchema fails with ErrNoSchema; if
 		// not, Drift must work after it.
 		recordErr bool
 	}{
-		{"nothing applied", sqlite.New(), func(context.Context, *migration.Manager) error { return nil }, true},
-		{"baselined", sqlite.New(), func(ctx context.Context, m *migration.Manager) error { return m.Baseline(ctx, "0003_posts") }, false},
-		{"dialect without an inspector", withoutInspector(sqlite.New()), func(ctx context.Context, m *migration.Manager) error {
+		{"nothing applied", sqlite.New(), func(context.Context, *migration.Manager, *sql.DB) error { return nil }, true},
+		{"baselined by a release that recorded no schema", sqlite.New(), func(ctx context.Context, m *migration.Manager, db *sql.DB) error {
+			if err := m.Baseline(ctx, "0003_posts"); err != nil {
+				return err
+			}
+			_, err := db.ExecContext(ctx, `UPDATE strata_migrations SET schema_fingerprint = ''`)
+			return err
+		}, false},
+		{"dialect without an inspector", withoutInspector(sqlite.New()), func(ctx context.Context, m *migration.Manager, _ *sql.DB) error {
 			_, err := m.Up(ctx)
 			return err
 		}, true},
@@ -259,7 +265,7 @@ func TestDriftWithoutRecordedSchema(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := driftSQLite(t)
 			m := mustManager(t, db, tt.d, usersMigrations("TEXT"))
-			if err := tt.before(t.Context(), m); err != nil {
+			if err := tt.before(t.Context(), m, db); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := m.Drift(t.Context()); !errors.Is(err, migration.ErrNoSchema) {

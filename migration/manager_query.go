@@ -51,7 +51,7 @@ func (s *Status) fill(r *Record, dirty State) {
 	if r.Dirty {
 		s.State = dirty
 	}
-	s.AppliedAt, s.Duration, s.Seq = r.AppliedAt, r.Duration, r.Seq
+	s.AppliedAt, s.Duration, s.Seq, s.Baselined = r.AppliedAt, r.Duration, r.Seq, r.Baselined
 }
 
 // Pending returns the known migrations that have no row in the version

@@ -81,6 +81,9 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
 		}
 		r.AppliedAt = at.t
+		if d, ok := strings.CutPrefix(r.Description, BaselineMark); ok {
+			r.Baselined, r.Description = true, d
+		}
 		r.Duration = time.Duration(us) * time.Microsecond
 		recs = append(recs, r)
 	}
@@ -90,8 +93,18 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 	return recs, nil
 }
 
+// BaselineMark begins the description column of a row written by
+// [Manager.Baseline], so that the version table itself shows which
+// migrations were recorded without running; [Record.Description] is
+// without it.
+const BaselineMark = "<< baselined >> "
+
 func (s *store) insert(ctx context.Context, q dialect.Execer, r Record) error {
-	_, err := q.ExecContext(ctx, s.qInsert, r.ID, r.Seq, r.Description, r.AppliedAt.UTC(),
+	desc := r.Description
+	if r.Baselined {
+		desc = BaselineMark + desc
+	}
+	_, err := q.ExecContext(ctx, s.qInsert, r.ID, r.Seq, desc, r.AppliedAt.UTC(),
 		r.Duration.Microseconds(), r.Dirty, r.fingerprint, r.SchemaFingerprint)
 	if err != nil {
 		return fmt.Errorf("insert %q into version table: %w", r.ID, err)

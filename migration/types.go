@@ -57,6 +57,9 @@ type Status struct {
 	AppliedAt time.Time
 	Duration  time.Duration
 	Seq       int64
+	// Baselined reports a migration recorded by [Manager.Baseline]
+	// without running.
+	Baselined bool
 }
 
 // Record is one row of the version table.
@@ -67,6 +70,10 @@ type Record struct {
 	AppliedAt   time.Time // UTC
 	Duration    time.Duration
 	Dirty       bool
+	// Baselined reports a row written by [Manager.Baseline]: the
+	// migration was recorded as applied without running. The version
+	// table marks it by beginning its description with [BaselineMark].
+	Baselined bool
 	// Known reports whether this binary has the migration.
 	Known bool
 	// SchemaFingerprint digests the schema as the last run that applied
@@ -88,6 +95,10 @@ type Target struct {
 	ID string
 	// All rolls back every applied migration (Down only).
 	All bool
+	// Count rolls back the Count most recently applied migrations, newest
+	// first (Down only; 0 means one, unless ID or All says otherwise).
+	// Fewer are rolled back when fewer are applied.
+	Count int
 }
 
 // Step is one migration a run would apply or roll back, as [Manager.Plan]

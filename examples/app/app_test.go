@@ -226,7 +226,7 @@ func TestMigrate(t *testing.T) {
 						tg.exec(t, `INSERT INTO servers (name, base_url) VALUES ('alpha-copy', 'http://alpha.test:8080')`)
 					},
 					args: []string{"up"}, code: 1,
-					stderr: []string{"FAILED 0009_servers_base_url_unique: validate: servers share a base_url: http://alpha.test:8080 (2 servers)"},
+					stderr: []string{"FAILED 0009_servers_base_url_unique (did not start: nothing changed): validate: servers share a base_url: http://alpha.test:8080 (2 servers)"},
 				},
 				{
 					name:   "up once the data is fixed",

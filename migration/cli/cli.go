@@ -18,7 +18,6 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
 	"github.com/strata-go/strata/migration"
-	"github.com/strata-go/strata/schema"
 )
 
 // Exit codes returned by [Run].
@@ -118,6 +117,8 @@ type env struct {
 	db   *sql.DB
 	m    *migration.Manager
 	prog *progress // of the run under way
+
+	noSchemaHint string // advice for migration.ErrNoSchema, set by drift
 }
 
 // command is one subcommand.
@@ -337,12 +338,8 @@ func (e *env) hint(err error) string {
 		return "another migrator holds the migration lock; wait longer with --lock-timeout"
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
-	case errors.Is(err, migration.ErrNoSchema) && e.m != nil:
-		if _, ok := e.m.Dialect().(schema.Inspector); !ok {
-			return "" // the error says the dialect cannot describe schemas
-		}
-		return fmt.Sprintf("no schema recorded: run '%s up', which records the schema each run leaves, "+
-			"or, once the live schema is as it should be, '%s drift --accept'", e.c.prog, e.c.prog)
+	case errors.Is(err, migration.ErrNoSchema):
+		return e.noSchemaHint
 	}
 	return ""
 }
@@ -406,7 +403,7 @@ type progress struct {
 
 // startProgress starts reporting a run of steps.
 func (e *env) startProgress(doing string, steps []migration.Step) *progress {
-	p := &progress{e: e, steps: steps, doing: doing, start: time.Now(), term: isTerminal(e.c.stdout),
+	p := &progress{e: e, steps: steps, doing: doing, start: time.Now(), term: isTerminal(e.c.stdout) && !e.g.json,
 		stop: make(chan struct{}), finished: make(chan struct{})}
 	if !p.term {
 		close(p.finished)

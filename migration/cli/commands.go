@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/strata-go/strata/migration"
+	"github.com/strata-go/strata/schema"
 )
 
 // commands in the order help lists them.
@@ -29,9 +31,10 @@ func init() {
 			run: runUp,
 		},
 		{
-			name: "down", summary: "roll back migrations (asks first)", db: true, writes: true,
-			help: "Down rolls back the last applied migration; with --to, every applied migration\n" +
-				"that is neither ID nor an ancestor of ID; with --all, every applied migration.\n" +
+			name: "down", args: "[N]", nargs: [2]int{0, 1}, summary: "roll back migrations (asks first)", db: true, writes: true,
+			help: "Down rolls back the last applied migration; with N, the last N applied, newest\n" +
+				"first; with --to, every applied migration that is neither ID nor an ancestor\n" +
+				"of ID; with --all, every applied migration.\n" +
 				"It shows what it will roll back and asks for confirmation on a terminal;\n" +
 				"elsewhere it needs --yes.",
 			flags: func(fs *flag.FlagSet, f *flags) {
@@ -239,7 +242,18 @@ func runDown(ctx context.Context, e *env) error {
 	if e.f.all && e.f.to != "" {
 		return usageErrorf("down: --to and --all exclude each other")
 	}
-	return e.run(ctx, migration.Target{Direction: migration.DirectionDown, ID: e.f.to, All: e.f.all})
+	t := migration.Target{Direction: migration.DirectionDown, ID: e.f.to, All: e.f.all}
+	if len(e.args) == 1 {
+		n, err := strconv.Atoi(e.args[0])
+		if err != nil || n < 1 {
+			return usageErrorf("down: N must be a positive number of migrations, got %q", e.args[0])
+		}
+		if e.f.all || e.f.to != "" {
+			return usageErrorf("down: N excludes --to and --all")
+		}
+		t.Count = n
+	}
+	return e.run(ctx, t)
 }
 
 // run plans t, asks before a roll back, runs it and prints what it did.
@@ -254,12 +268,7 @@ func (e *env) run(ctx context.Context, t migration.Target) error {
 	case err != nil:
 		return err
 	case len(steps) == 0:
-		if t.Direction == migration.DirectionUp {
-			fmt.Fprintln(e.stdout, "nothing to apply: the database is up to date")
-		} else {
-			fmt.Fprintln(e.stdout, "nothing to roll back")
-		}
-		return nil
+		return e.nothingToRun(t)
 	}
 	doing := "applying"
 	if t.Direction == migration.DirectionDown {
@@ -278,38 +287,144 @@ func (e *env) run(ctx context.Context, t migration.Target) error {
 	res, err := e.m.Run(ctx, t)
 	e.prog.end()
 	e.prog = nil
-	if err != nil {
-		if len(res) > 0 && res[len(res)-1].Err != nil {
-			return fmt.Errorf("%w: %w", errReported, err) // printed as FAILED
+	var fail *failure
+	if n := len(res); n > 0 && res[n-1].Err != nil {
+		fail = e.failed(ctx, res[n-1])
+		res = res[:n-1]
+	}
+	if e.g.json {
+		out := jsonRun{Direction: string(t.Direction), Migrations: make([]jsonResult, len(res))}
+		for i, r := range res {
+			out.Migrations[i] = resultJSON(r)
 		}
+		if fail != nil {
+			out.Failed = fail.json()
+		} else if err != nil {
+			out.Error = err.Error()
+		}
+		if werr := e.writeJSON(out); werr != nil && err == nil {
+			return werr
+		}
+	}
+	if fail != nil {
+		fail.print(e)
+		return fmt.Errorf("%w: %w", errReported, err)
+	}
+	if err != nil {
 		return err
 	}
-	if len(res) == 0 {
+	if len(res) == 0 && !e.g.json {
 		// Another migrator did it while this one waited for the lock.
-		if t.Direction == migration.DirectionUp {
-			fmt.Fprintln(e.stdout, "nothing to apply: the database is up to date")
-		} else {
-			fmt.Fprintln(e.stdout, "nothing to roll back")
-		}
+		return e.nothingToRun(t)
 	}
 	return nil
 }
 
-// printResult prints what a run did to one migration: "applied ID (12ms)",
-// or on stderr "FAILED ID: step: cause".
+// nothingToRun says that a run of t has nothing to do.
+func (e *env) nothingToRun(t migration.Target) error {
+	if e.g.json {
+		return e.writeJSON(jsonRun{Direction: string(t.Direction), Migrations: []jsonResult{}})
+	}
+	if t.Direction == migration.DirectionUp {
+		fmt.Fprintln(e.stdout, "nothing to apply: the database is up to date")
+	} else {
+		fmt.Fprintln(e.stdout, "nothing to roll back")
+	}
+	return nil
+}
+
+// printResult prints what a run did to one migration: "applied ID (12ms)"
+// or "rolled back ID (3ms)". Failures are printed by [failure.print] once
+// the run is over, when the state the failure left can be read.
 func (e *env) printResult(r migration.Result) {
+	if e.g.json || r.Err != nil {
+		return
+	}
 	if r.Backup != "" {
 		fmt.Fprintf(e.stdout, "backed up to %s before %s\n", r.Backup, r.ID)
-	}
-	if r.Err != nil {
-		fmt.Fprintf(e.stderr, "FAILED %s: %s\n", r.ID, stepCause(r.Err))
-		return
 	}
 	verb := "applied"
 	if r.Direction == migration.DirectionDown {
 		verb = "rolled back"
 	}
 	fmt.Fprintf(e.stdout, "%s %s (%s)\n", verb, r.ID, formatDuration(r.Duration))
+}
+
+// Outcomes of a failed migration: what the failure left in the database.
+const (
+	outcomeRolledBack = "rolled_back" // its transaction rolled back: as before the run
+	outcomeDirty      = "dirty"       // not rolled back; recorded dirty until repaired
+	outcomeNotStarted = "not_started" // failed before it changed anything (validate, backup, lock)
+)
+
+// failure is a migration that failed in a run, with what it left.
+type failure struct {
+	r       migration.Result
+	step    string
+	cause   string
+	outcome string          // "" when the state could not be read
+	state   migration.State // the migration's state after the failure
+}
+
+// failed reads what the failed migration r left: its state in the
+// version table after the run, which says whether it was rolled back.
+func (e *env) failed(ctx context.Context, r migration.Result) *failure {
+	f := &failure{r: r, cause: r.Err.Error()}
+	var me *migration.Error
+	if errors.As(r.Err, &me) {
+		f.step, f.cause = me.Step, me.Err.Error()
+	}
+	sts, err := e.m.Status(context.WithoutCancel(ctx))
+	if err != nil {
+		return f
+	}
+	for _, s := range sts {
+		if s.ID == r.ID {
+			f.state = s.State
+		}
+	}
+	before := migration.StatePending
+	if r.Direction == migration.DirectionDown {
+		before = migration.StateApplied
+	}
+	switch {
+	case f.state == migration.StateDirty || f.state == migration.StateRunning:
+		f.outcome = outcomeDirty
+	case f.state != before:
+		// Neither as before nor dirty: say nothing rather than guess.
+	case f.step == migration.StepValidate || f.step == migration.StepBackup || f.step == migration.StepLock:
+		f.outcome = outcomeNotStarted
+	default:
+		f.outcome = outcomeRolledBack
+	}
+	return f
+}
+
+// print prints "FAILED ID (what it left): step: cause" on stderr, and how
+// to repair a migration left dirty.
+func (f *failure) print(e *env) {
+	what := ""
+	switch f.outcome {
+	case outcomeRolledBack:
+		if f.r.Direction == migration.DirectionDown {
+			what = " (rolled back: still applied, unchanged)"
+		} else {
+			what = " (rolled back: not applied, nothing changed)"
+		}
+	case outcomeNotStarted:
+		what = " (did not start: nothing changed)"
+	case outcomeDirty:
+		what = " (NOT rolled back: recorded dirty, the database may be half changed)"
+	}
+	step := ""
+	if f.step != "" {
+		step = f.step + ": "
+	}
+	fmt.Fprintf(e.stderr, "FAILED %s%s: %s%s\n", f.r.ID, what, step, f.cause)
+	if f.outcome == outcomeDirty {
+		fmt.Fprintf(e.stderr, "%s: hint: inspect the database, finish or undo what %s did, then run '%s repair %s --applied' or '%s repair %s --not-applied'\n",
+			e.c.prog, f.r.ID, e.c.prog, f.r.ID, e.c.prog, f.r.ID)
+	}
 }
 
 // stepCause returns "step: cause" for a *migration.Error, else err's text.
@@ -358,6 +473,9 @@ func runStatus(ctx context.Context, e *env) error {
 			at, dur := "-", "-"
 			if s.State != migration.StatePending {
 				at, dur = formatTime(s.AppliedAt), formatDuration(s.Duration)
+			}
+			if s.Baselined {
+				dur = "baselined"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Description, s.State, at, dur)
 		}
@@ -462,20 +580,40 @@ func runValidate(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	out := jsonValidate{Pending: ids(steps), Tried: []string{}, NotTried: []string{}}
 	if len(steps) == 0 {
+		out.Passed, out.Complete = true, true
+		if e.g.json {
+			return e.writeJSON(out)
+		}
 		fmt.Fprintln(e.stdout, "nothing pending: the database is up to date")
 		return nil
 	}
 	if err := e.m.Validate(ctx); err != nil {
 		var me *migration.Error
-		if errors.As(err, &me) && me.ID != "" {
-			fmt.Fprintf(e.stderr, "FAILED %s: %s\n", me.ID, stepCause(err))
-			return fmt.Errorf("%w: %w", errReported, err)
+		if !errors.As(err, &me) || me.ID == "" {
+			return err
 		}
-		return err
+		if e.g.json {
+			out.Failed = &jsonFailure{ID: me.ID, Step: me.Step, Error: me.Err.Error(), Outcome: outcomeRolledBack}
+			for _, s := range steps {
+				if s.ID == me.ID {
+					out.Failed.Description = s.Description
+				}
+			}
+			if werr := e.writeJSON(out); werr != nil {
+				return werr
+			}
+		}
+		fmt.Fprintf(e.stderr, "FAILED %s (dry run: nothing changed): %s\n", me.ID, stepCause(err))
+		return fmt.Errorf("%w: %w", errReported, err)
 	}
 	d := e.m.Dialect()
 	if !d.TransactionalDDL() {
+		out.Passed, out.NotTried = true, ids(steps)
+		if e.g.json {
+			return e.writeJSON(out)
+		}
 		fmt.Fprintf(e.stdout, "dry run passed, partly: %s has no transactional DDL, so only the graph, the version table and the preconditions of %s were checked; Up was not tried\n",
 			d.Name(), steps[0].ID)
 		return nil
@@ -487,12 +625,25 @@ func runValidate(ctx context.Context, e *env) error {
 			break
 		}
 	}
+	out.Passed, out.Complete, out.Tried, out.NotTried = true, tried == len(steps), ids(steps[:tried]), ids(steps[tried:])
+	if e.g.json {
+		return e.writeJSON(out)
+	}
 	fmt.Fprintf(e.stdout, "dry run passed: %s applied in a transaction that was rolled back\n", plural(tried, "pending migration"))
 	if tried < len(steps) {
 		fmt.Fprintf(e.stdout, "not tried: %s and the %d after it, because %s runs outside a transaction\n",
 			steps[tried].ID, len(steps)-tried-1, steps[tried].ID)
 	}
 	return nil
+}
+
+// ids returns the IDs of steps, never nil.
+func ids(steps []migration.Step) []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = s.ID
+	}
+	return out
 }
 
 func runHistory(ctx context.Context, e *env) error {
@@ -504,7 +655,7 @@ func runHistory(ctx context.Context, e *env) error {
 		out := make([]jsonRecord, len(recs))
 		for i, r := range recs {
 			out[i] = jsonRecord{Seq: r.Seq, ID: r.ID, Description: r.Description, AppliedAt: r.AppliedAt.UTC(),
-				DurationUS: r.Duration.Microseconds(), Dirty: r.Dirty, Known: r.Known}
+				DurationUS: r.Duration.Microseconds(), Dirty: r.Dirty, Known: r.Known, Baselined: r.Baselined}
 		}
 		return e.writeJSON(out)
 	}
@@ -515,6 +666,9 @@ func runHistory(ctx context.Context, e *env) error {
 	tw := e.table("SEQ", "ID", "DESCRIPTION", "APPLIED AT", "DURATION", "NOTE")
 	for _, r := range recs {
 		var notes []string
+		if r.Baselined {
+			notes = append(notes, "baselined: recorded, not run")
+		}
 		if r.Dirty {
 			notes = append(notes, "dirty")
 		}
@@ -533,15 +687,23 @@ func runBaseline(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if len(steps) > 0 {
+		if err := e.m.Baseline(ctx, id); err != nil {
+			return err
+		}
+	}
+	if e.g.json {
+		return e.writeJSON(jsonBaseline{Baselined: ids(steps)})
+	}
 	if len(steps) == 0 {
 		fmt.Fprintf(e.stdout, "nothing to baseline: %s and its ancestors are applied\n", id)
 		return nil
 	}
-	if err := e.m.Baseline(ctx, id); err != nil {
-		return err
-	}
 	for _, s := range steps {
 		fmt.Fprintf(e.stdout, "baselined %s (recorded as applied, not run)\n", s.ID)
+	}
+	if _, ok := e.m.Dialect().(schema.Inspector); ok {
+		fmt.Fprintf(e.stdout, "recorded the live schema as the one '%s drift' expects\n", e.c.prog)
 	}
 	return nil
 }
@@ -553,6 +715,9 @@ func runRepair(ctx context.Context, e *env) error {
 	id := e.args[0]
 	if err := e.m.Repair(ctx, id, e.f.applied); err != nil {
 		return err
+	}
+	if e.g.json {
+		return e.writeJSON(jsonRepair{ID: id, Applied: e.f.applied})
 	}
 	if e.f.applied {
 		fmt.Fprintf(e.stdout, "repaired %s: recorded as applied\n", id)

@@ -58,6 +58,9 @@ func runDrift(ctx context.Context, e *env) error {
 		return e.acceptDrift(ctx)
 	}
 	rep, err := e.m.Drift(ctx)
+	if errors.Is(err, migration.ErrNoSchema) {
+		e.noSchemaHint = e.noSchemaAdvice(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -83,12 +86,10 @@ func runDrift(ctx context.Context, e *env) error {
 // acceptDrift records the live schema as the expected one, after showing
 // what it accepts and asking for confirmation.
 func (e *env) acceptDrift(ctx context.Context) error {
-	if e.g.json {
-		return usageErrorf("drift: --accept has no --json output")
-	}
 	rep, err := e.m.Drift(ctx)
 	switch {
 	case errors.Is(err, migration.ErrNoSchema):
+		e.noSchemaHint = e.noSchemaAdvice(ctx)
 		// Nothing recorded for the newest applied migration (a
 		// baseline, say): RecordSchema records the first schema. It
 		// cannot without an inspector or an applied migration: say so
@@ -103,6 +104,9 @@ func (e *env) acceptDrift(ctx context.Context) error {
 	case err != nil:
 		return err
 	case !rep.Drifted():
+		if e.g.json {
+			return e.writeJSON(jsonAccept{Since: rep.Migration, Changes: []jsonChange{}})
+		}
 		fmt.Fprintf(e.stdout, "nothing to accept: no drift since %s (recorded %s)\n", rep.Migration, formatTime(rep.RecordedAt))
 		return nil
 	}
@@ -125,6 +129,13 @@ func (e *env) acceptDrift(ctx context.Context) error {
 	if err := e.m.RecordSchema(ctx); err != nil {
 		return err
 	}
+	if e.g.json {
+		out := jsonAccept{Recorded: true, Changes: []jsonChange{}}
+		if rep != nil {
+			out.Since, out.Changes = rep.Migration, driftJSON(rep).Changes
+		}
+		return e.writeJSON(out)
+	}
 	if rep == nil {
 		fmt.Fprintln(e.stdout, "recorded the live schema as the expected one")
 		return nil
@@ -132,4 +143,39 @@ func (e *env) acceptDrift(ctx context.Context) error {
 	fmt.Fprintf(e.stdout, "recorded the live schema as the expected one, accepting %s since %s:\n%s\n",
 		plural(len(rep.Diff.Changes), "change"), rep.Migration, rep.Diff)
 	return nil
+}
+
+// jsonAccept is what drift --accept prints with --json: whether it
+// recorded the live schema, and the changes it accepted since which
+// migration's run.
+type jsonAccept struct {
+	Recorded bool         `json:"recorded"`
+	Since    string       `json:"since,omitempty"`
+	Changes  []jsonChange `json:"changes"`
+}
+
+// noSchemaAdvice says how to get a schema recorded, for a database that
+// has none to compare with: what to run depends on whether anything is
+// applied and whether up would run at all.
+func (e *env) noSchemaAdvice(ctx context.Context) string {
+	if _, ok := e.m.Dialect().(schema.Inspector); !ok {
+		return "" // the error says the dialect cannot describe schemas
+	}
+	h, err := e.m.History(ctx)
+	if err != nil {
+		return ""
+	}
+	if len(h) == 0 {
+		return fmt.Sprintf("no migration is applied yet: run '%s up'; every run records the schema it leaves", e.c.prog)
+	}
+	pending, err := e.m.Pending(ctx)
+	if err != nil {
+		return ""
+	}
+	if len(pending) > 0 {
+		return fmt.Sprintf("run '%s up', which records the schema it leaves, or, once the live schema is as it should be, '%s drift --accept'",
+			e.c.prog, e.c.prog)
+	}
+	return fmt.Sprintf("nothing is pending, so '%s up' would not record one: once the live schema is as it should be, run '%s drift --accept'",
+		e.c.prog, e.c.prog)
 }

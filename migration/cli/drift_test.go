@@ -57,7 +57,7 @@ func TestDrift(t *testing.T) {
 			}{
 				{
 					name: "nothing applied", args: []string{"drift"}, code: cli.ExitFailure,
-					stderr: []string{"no recorded schema", "no migration is applied", "hint: no schema recorded: run 'strata up'", "'strata drift --accept'"},
+					stderr: []string{"no recorded schema", "no migration is applied", "hint: no migration is applied yet: run 'strata up'; every run records the schema it leaves"},
 				},
 				{
 					name: "--accept with nothing applied", args: []string{"drift", "--accept"}, code: cli.ExitFailure,
@@ -114,7 +114,6 @@ func TestDrift(t *testing.T) {
 					args: []string{"drift", "--accept"}, code: cli.ExitUsage, stderr: []string{"drift: refusing", "--yes"},
 				},
 				{name: "still drifted", args: []string{"drift"}, code: cli.ExitDrift, stdout: []string{"~ column users.name"}},
-				{name: "--accept --json", args: []string{"drift", "--accept", "--json", "--yes"}, code: cli.ExitUsage, stderr: []string{"--accept", "--json"}},
 				{
 					name: "--accept", args: []string{"drift", "--accept", "--yes"},
 					stdout: []string{"recorded the live schema as the expected one, accepting 1 change since 0003_tags:", "~ column users.name: type: "},
@@ -157,9 +156,11 @@ func TestDrift(t *testing.T) {
 	}
 }
 
-// TestDriftAfterBaseline: a baseline records no schema, so drift has
-// nothing to compare with until drift --accept records one, which it asks
-// for first on a terminal.
+// TestDriftAfterBaseline: a baseline records the schema, so drift works
+// at once. A baseline by a release that recorded none leaves drift
+// nothing to compare with, and the hint says what records one: up when
+// migrations are pending, drift --accept (which asks first on a terminal)
+// when up would do nothing.
 func TestDriftAfterBaseline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "test.db")
 	db, err := sqlite.Open(path)
@@ -171,22 +172,33 @@ func TestDriftAfterBaseline(t *testing.T) {
 	if _, err := db.ExecContext(t.Context(), `CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100))`); err != nil {
 		t.Fatal(err)
 	}
+	forget := func(t *testing.T) {
+		// What a baseline by an older release left: no recorded schema.
+		if _, err := db.ExecContext(t.Context(), `UPDATE strata_migrations SET schema_fingerprint = ''`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ms := testMigrations()
 	terminal := func(input string) []cli.Option {
 		return []cli.Option{cli.WithInteractive(true), cli.WithInput(strings.NewReader(input))}
 	}
 	steps := []struct {
 		name   string
+		before func(t *testing.T)
 		opts   []cli.Option
 		args   []string
 		code   int
 		stdout []string
 		stderr []string
 	}{
-		{name: "baseline", args: []string{"baseline", "0001_users"}, stdout: []string{"baselined 0001_users"}},
+		{name: "baseline", args: []string{"baseline", "0001_users"}, stdout: []string{"baselined 0001_users", "recorded the live schema as the one 'strata drift' expects"}},
+		{name: "drift at once", args: []string{"drift"}, stdout: []string{"no drift since 0001_users"}},
+		{name: "history marks it", args: []string{"history"}, stdout: []string{"0001_users", "baselined: recorded, not run"}},
+		{name: "status marks it", args: []string{"status"}, stdout: []string{"0001_users", "applied", "baselined"}},
 		{
-			name: "nothing recorded", args: []string{"drift"}, code: cli.ExitFailure,
-			stderr: []string{`no recorded schema for the newest applied migration, "0001_users"`, "baselined", "hint:", "drift --accept"},
+			name: "nothing recorded, migrations pending", before: forget, args: []string{"drift"}, code: cli.ExitFailure,
+			stderr: []string{`no recorded schema for the newest applied migration, "0001_users"`, "baselined",
+				"hint: run 'strata up', which records the schema it leaves, or, once the live schema is as it should be, 'strata drift --accept'"},
 		},
 		{
 			name: "--accept declined", opts: terminal("n\n"), args: []string{"drift", "--accept"}, code: cli.ExitFailure,
@@ -201,6 +213,9 @@ func TestDriftAfterBaseline(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
+			if st.before != nil {
+				st.before(t)
+			}
 			r := run(t, ms, st.opts, append([]string{"--dsn", path}, st.args...)...)
 			if r.code != st.code {
 				t.Fatalf("%q: exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", st.args, r.code, st.code, r.stdout, r.stderr)
@@ -221,5 +236,24 @@ func TestDriftAfterBaseline(t *testing.T) {
 	containsInOrder(t, "stdout", r.stdout, []string{"accepting 1 change since 0001_users:", "+ column users.email"})
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "+ column users.email") }) {
 		t.Errorf("stdout lacks the accepted change on a line of its own:\n%s", r.stdout)
+	}
+
+	// Everything baselined by an older release: up would do nothing, so
+	// the hint names only drift --accept.
+	if r := run(t, ms, nil, "--dsn", path, "baseline", "0003_tags"); r.code != cli.ExitOK {
+		t.Fatalf("baseline: %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, ms, nil, "--dsn", path, "baseline", "0002_posts")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "baselined 0002_posts") {
+		t.Fatalf("baseline: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	forget(t)
+	r = run(t, ms, nil, "--dsn", path, "drift")
+	if r.code != cli.ExitFailure {
+		t.Fatalf("drift: exit code %d, want %d\n%s", r.code, cli.ExitFailure, r.stderr)
+	}
+	containsInOrder(t, "stderr", r.stderr, []string{"no recorded schema", "hint: nothing is pending, so 'strata up' would not record one: once the live schema is as it should be, run 'strata drift --accept'"})
+	if strings.Contains(r.stderr, "run 'strata up'") {
+		t.Errorf("the hint suggests up, which would do nothing:\n%s", r.stderr)
 	}
 }

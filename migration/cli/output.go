@@ -19,11 +19,12 @@ type jsonStatus struct {
 	AppliedAt    *time.Time `json:"applied_at,omitempty"`
 	DurationUS   int64      `json:"duration_us"`
 	Seq          int64      `json:"seq,omitempty"`
+	Baselined    bool       `json:"baselined"`
 }
 
 func statusJSON(s migration.Status) jsonStatus {
 	j := jsonStatus{ID: s.ID, Description: s.Description, State: string(s.State), Dependencies: nonNil(s.Dependencies),
-		DurationUS: s.Duration.Microseconds(), Seq: s.Seq}
+		DurationUS: s.Duration.Microseconds(), Seq: s.Seq, Baselined: s.Baselined}
 	if s.State != migration.StatePending && !s.AppliedAt.IsZero() {
 		at := s.AppliedAt.UTC()
 		j.AppliedAt = &at
@@ -56,6 +57,7 @@ type jsonRecord struct {
 	DurationUS  int64     `json:"duration_us"`
 	Dirty       bool      `json:"dirty"`
 	Known       bool      `json:"known"`
+	Baselined   bool      `json:"baselined"`
 }
 
 func nonNil(s []string) []string {
@@ -94,4 +96,63 @@ func formatDuration(d time.Duration) string {
 		return d.Round(10 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// jsonRun is what up and down print with --json.
+type jsonRun struct {
+	Direction  string       `json:"direction"`
+	Migrations []jsonResult `json:"migrations"`
+	Failed     *jsonFailure `json:"failed,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// jsonResult is one migration a run applied or rolled back.
+type jsonResult struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	DurationUS  int64  `json:"duration_us"`
+	Backup      string `json:"backup,omitempty"`
+}
+
+func resultJSON(r migration.Result) jsonResult {
+	return jsonResult{ID: r.ID, Description: r.Description, DurationUS: r.Duration.Microseconds(), Backup: r.Backup}
+}
+
+// jsonFailure is the migration a run failed at, and what it left.
+type jsonFailure struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Step        string `json:"step"`
+	Error       string `json:"error"`
+	Outcome     string `json:"outcome,omitempty"`
+	State       string `json:"state,omitempty"`
+	Backup      string `json:"backup,omitempty"`
+}
+
+func (f *failure) json() *jsonFailure {
+	return &jsonFailure{ID: f.r.ID, Description: f.r.Description, Step: f.step, Error: f.cause,
+		Outcome: f.outcome, State: string(f.state), Backup: f.r.Backup}
+}
+
+// jsonValidate is what validate prints with --json. Passed with Complete
+// false: only Tried were applied and rolled back; NotTried were checked
+// less (MySQL, or after a migration that runs outside a transaction).
+type jsonValidate struct {
+	Passed   bool         `json:"passed"`
+	Complete bool         `json:"complete"`
+	Pending  []string     `json:"pending"`
+	Tried    []string     `json:"tried"`
+	NotTried []string     `json:"not_tried"`
+	Failed   *jsonFailure `json:"failed,omitempty"`
+}
+
+// jsonBaseline is what baseline prints with --json.
+type jsonBaseline struct {
+	Baselined []string `json:"baselined"`
+}
+
+// jsonRepair is what repair prints with --json.
+type jsonRepair struct {
+	ID      string `json:"id"`
+	Applied bool   `json:"applied"`
 }

@@ -9,7 +9,13 @@ import (
 	"time"
 )
 
-// jsonBackup is one element of backup --list --json.
+// jsonRestore is what restore prints with --json.
+type jsonRestore struct {
+	Restored string `json:"restored"`
+}
+
+// jsonBackup is what backup prints with --json, and one element of
+// backup --list --json.
 type jsonBackup struct {
 	Path     string    `json:"path"`
 	Label    string    `json:"label"`
@@ -45,6 +51,9 @@ func runBackup(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if e.g.json {
+		return e.writeJSON(jsonBackup{Path: f.Path, Label: f.Label, Time: f.Time.UTC(), Size: f.Size, Checksum: f.Checksum})
+	}
 	fmt.Fprintf(e.stdout, "backed up to %s (%s)\n", f.Path, formatSize(f.Size))
 	return nil
 }
@@ -66,6 +75,9 @@ func runRestore(ctx context.Context, e *env) error {
 	}
 	if err := e.m.Restore(ctx, path); err != nil {
 		return err
+	}
+	if e.g.json {
+		return e.writeJSON(jsonRestore{Restored: path})
 	}
 	fmt.Fprintf(e.stdout, "restored from %s\n", path)
 	return nil

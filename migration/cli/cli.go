@@ -130,6 +130,7 @@ type command struct {
 	nargs   [2]int // min, max positional arguments; max -1 is unbounded
 	db      bool   // needs a database
 	writes  bool   // changes the database
+	hidden  bool   // not listed by help
 	flags   func(fs *flag.FlagSet, f *flags)
 	run     func(ctx context.Context, e *env) error
 }

@@ -151,8 +151,25 @@ func init() {
 			run: runGraph,
 		},
 		{
-			name: "version", summary: "print the strata version",
+			name: "version", summary: "print the strata version and the database's",
+			help: "Version prints the version of strata built into the program and, when a\n" +
+				"database is given (--dsn, the environment or the application's default), the\n" +
+				"newest migration applied to it and how many are applied and pending.",
 			run: runVersion,
+		},
+		{
+			name: "completion", args: "SHELL", nargs: [2]int{1, 1}, summary: "print a shell completion script (bash, zsh, fish)",
+			help: "Completion prints a script that completes commands, flags, migration IDs and\n" +
+				"dialect names for SHELL: bash, zsh or fish. Load it from the shell's start-up\n" +
+				"file:\n\n" +
+				"  bash (~/.bashrc):             source <(PROG completion bash)\n" +
+				"  zsh (~/.zshrc, after compinit): source <(PROG completion zsh)\n" +
+				"  fish:                         PROG completion fish > ~/.config/fish/completions/BIN.fish",
+			run: runCompletion,
+		},
+		{
+			name: "__complete", args: "WORDS", nargs: [2]int{0, -1}, hidden: true,
+			summary: "answer the completion scripts", run: runComplete,
 		},
 		{
 			name: "help", args: "[COMMAND]", nargs: [2]int{0, 1}, summary: "show help for a command",
@@ -175,7 +192,9 @@ func (e *env) usage(w io.Writer) {
 	fmt.Fprintln(w, "Commands:")
 	tw := newTable(w)
 	for _, c := range commands {
-		fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		if !c.hidden {
+			fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nFlags (before or after the command):")
@@ -187,7 +206,8 @@ func (e *env) usage(w io.Writer) {
 func (e *env) commandUsage(w io.Writer, c *command) {
 	fmt.Fprintf(w, "Usage: %s\n\n", strings.TrimSpace(fmt.Sprintf("%s %s [flags] %s", e.c.prog, c.name, c.args)))
 	if c.help != "" {
-		fmt.Fprintln(w, c.help)
+		fields := strings.Fields(e.c.prog)
+		fmt.Fprintln(w, strings.NewReplacer("PROG", e.c.prog, "BIN", fields[0]).Replace(c.help))
 	} else {
 		fmt.Fprintln(w, strings.ToUpper(c.summary[:1])+c.summary[1:]+".")
 	}
@@ -221,7 +241,58 @@ func (e *env) printFlags(w io.Writer, fs *flag.FlagSet) {
 	tw.Flush()
 }
 
+// jsonCommand is one element of help --json.
+type jsonCommand struct {
+	Name    string     `json:"name"`
+	Args    string     `json:"args"`
+	Summary string     `json:"summary"`
+	Flags   []jsonFlag `json:"flags"`
+}
+
+// jsonFlag is a flag of a command, with its environment variable if any.
+type jsonFlag struct {
+	Name  string `json:"name"`
+	Arg   string `json:"arg,omitempty"`
+	Usage string `json:"usage"`
+	Env   string `json:"env,omitempty"`
+}
+
+func (e *env) flagsJSON(fs *flag.FlagSet) []jsonFlag {
+	out := []jsonFlag{}
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		out = append(out, jsonFlag{Name: f.Name, Arg: arg, Usage: usage, Env: e.c.envFor(f.Name)})
+	})
+	return out
+}
+
 func runHelp(_ context.Context, e *env) error {
+	if e.g.json {
+		var cs []*command
+		for _, c := range commands {
+			if !c.hidden {
+				cs = append(cs, c)
+			}
+		}
+		if len(e.args) == 1 {
+			c := lookupCommand(e.args[0])
+			if c == nil {
+				return usageErrorf("help: unknown command %q", e.args[0])
+			}
+			cs = []*command{c}
+		}
+		out := map[string]any{"program": e.c.prog, "global_flags": e.flagsJSON(e.newFlagSet(""))}
+		list := make([]jsonCommand, len(cs))
+		for i, c := range cs {
+			fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+			if c.flags != nil {
+				c.flags(fs, &flags{})
+			}
+			list[i] = jsonCommand{Name: c.name, Args: c.args, Summary: c.summary, Flags: e.flagsJSON(fs)}
+		}
+		out["commands"] = list
+		return e.writeJSON(out)
+	}
 	if len(e.args) == 0 {
 		e.usage(e.stdout)
 		return nil

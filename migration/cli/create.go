@@ -117,7 +117,7 @@ func runCreate(_ context.Context, e *env) error {
 	if dir == "" {
 		dir = e.c.createDir
 	}
-	pkg, types, err := scanPackage(dir)
+	pkg, types, lists, err := scanPackage(dir)
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
@@ -157,12 +157,20 @@ func runCreate(_ context.Context, e *env) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create: write %s: %w", path, err)
 	}
+	register := fmt.Sprintf("add %s.%s{} to the []migration.Migration the application passes to migration.NewManager and cli.Run", pkg, typ)
+	if len(lists) == 1 {
+		register = fmt.Sprintf("add %s{} to the list returned by %s", typ, lists[0])
+	}
+	if e.g.json {
+		return e.writeJSON(jsonCreate{Path: path, ID: id, Package: pkg, Type: typ, Dependencies: nonNil(g.Heads()), Lists: nonNil(lists)})
+	}
 	fmt.Fprintf(e.stdout, "created %s\n", path)
 	fmt.Fprintf(e.stdout, "  ID:         %s\n", id)
 	if hs := g.Heads(); len(hs) > 0 {
 		fmt.Fprintf(e.stdout, "  depends on: %s\n", strings.Join(hs, ", "))
 	}
-	fmt.Fprintf(e.stdout, "Write its Up and Down, then add %s.%s{} to the list of migrations.\n", pkg, typ)
+	fmt.Fprintf(e.stdout, "Next: write its Up and Down, then register it: %s.\n", register)
+	fmt.Fprintf(e.stdout, "Until it is registered, the application does not know it: status and up will not show it.\n")
 	return nil
 }
 
@@ -185,13 +193,28 @@ func nextSeq(known map[string]bool) string {
 	return fmt.Sprintf("%0*d", width, highest+1)
 }
 
+// jsonCreate is what create prints with --json. Lists are the functions
+// in the package that return the list of migrations ("All() in
+// migrations/migrations.go"), where the new type is to be added.
+type jsonCreate struct {
+	Path         string   `json:"path"`
+	ID           string   `json:"id"`
+	Package      string   `json:"package"`
+	Type         string   `json:"type"`
+	Dependencies []string `json:"dependencies"`
+	Lists        []string `json:"lists"`
+}
+
 // scanPackage returns the package name of the Go files in dir (or one
-// derived from dir's name if it has none) and the type names they declare.
-func scanPackage(dir string) (string, map[string]bool, error) {
+// derived from dir's name if it has none), the type names they declare,
+// and the functions that return a []migration.Migration, as "All() in
+// path".
+func scanPackage(dir string) (string, map[string]bool, []string, error) {
 	types := map[string]bool{}
+	var lists []string
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	pkg := ""
 	fset := token.NewFileSet()
@@ -202,10 +225,13 @@ func scanPackage(dir string) (string, map[string]bool, error) {
 		}
 		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
 		if err != nil {
-			return "", nil, fmt.Errorf("read %s: %w", filepath.Join(dir, n), err)
+			return "", nil, nil, fmt.Errorf("read %s: %w", filepath.Join(dir, n), err)
 		}
 		if pkg == "" {
 			pkg = f.Name.Name
+		}
+		for _, name := range migrationLists(f) {
+			lists = append(lists, name+"() in "+filepath.Join(dir, n))
 		}
 		for _, d := range f.Decls {
 			gd, ok := d.(*ast.GenDecl)
@@ -223,5 +249,39 @@ func scanPackage(dir string) (string, map[string]bool, error) {
 			pkg = "migrations"
 		}
 	}
-	return pkg, types, nil
+	return pkg, types, lists, nil
+}
+
+// migrationLists returns the names of the functions (not methods) of f
+// that return exactly a []migration.Migration.
+func migrationLists(f *ast.File) []string {
+	local := ""
+	for _, im := range f.Imports {
+		if p, err := strconv.Unquote(im.Path.Value); err == nil && p == ModulePath+"/migration" {
+			local = "migration"
+			if im.Name != nil {
+				local = im.Name.Name
+			}
+		}
+	}
+	if local == "" {
+		return nil
+	}
+	var names []string
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv != nil || fd.Type.Results == nil || len(fd.Type.Results.List) != 1 {
+			continue
+		}
+		at, ok := fd.Type.Results.List[0].Type.(*ast.ArrayType)
+		if !ok || at.Len != nil {
+			continue
+		}
+		if sel, ok := at.Elt.(*ast.SelectorExpr); ok && sel.Sel.Name == "Migration" {
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == local {
+				names = append(names, fd.Name.Name)
+			}
+		}
+	}
+	return names
 }

@@ -43,7 +43,8 @@ func TestCreate(t *testing.T) {
 				"func (AddUserEMail) Up(ctx context.Context, tx *migration.Tx) error",
 				"func (AddUserEMail) Down(ctx context.Context, tx *migration.Tx) error",
 			},
-			stdout: []string{"created ", "20250304040607_add_user_e_mail.go", "depends on: 0002_posts, 0003_tags", "migrations.AddUserEMail{}"},
+			stdout: []string{"created ", "20250304040607_add_user_e_mail.go", "depends on: 0002_posts, 0003_tags",
+				"register it: add migrations.AddUserEMail{} to the []migration.Migration the application passes to migration.NewManager and cli.Run"},
 		},
 		{
 			name:     "sequence number, words as arguments",
@@ -65,6 +66,17 @@ func TestCreate(t *testing.T) {
 			args:     []string{"create", "--seq", "add_email"},
 			wantFile: "0004_add_email.go",
 			want:     []string{"package schema", "type AddEmail0004 struct"},
+		},
+		{
+			name: "names the function that lists the migrations",
+			ms:   testMigrations(),
+			existing: map[string]string{"list.go": "package migrations\n\nimport sm \"github.com/strata-go/strata/migration\"\n\n" +
+				"func (x T) All() []sm.Migration { return nil }\n\ntype T struct{}\n\nfunc helper() []string { return nil }\n\n" +
+				"// All returns the migrations.\nfunc All() []sm.Migration { return nil }\n"},
+			args:     []string{"create", "--seq", "add_email"},
+			wantFile: "0004_add_email.go",
+			want:     []string{"type AddEmail struct"},
+			stdout:   []string{"Next: write its Up and Down, then register it: add AddEmail{} to the list returned by All() in ", "list.go.\n", "Until it is registered"},
 		},
 		{
 			name:     "name starting with a digit",

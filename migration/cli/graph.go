@@ -20,7 +20,24 @@ func runGraph(_ context.Context, e *env) error {
 		heads[h] = true
 	}
 	if e.f.dot {
+		if e.g.json {
+			return usageErrorf("graph: --dot and --json exclude each other")
+		}
 		return e.writeDOT(g, heads)
+	}
+	if e.g.json {
+		dependants := map[string][]string{}
+		for _, mg := range ms {
+			for _, d := range g.Dependencies(mg.ID()) {
+				dependants[d] = append(dependants[d], mg.ID())
+			}
+		}
+		out := make([]jsonNode, len(ms))
+		for i, mg := range ms {
+			out[i] = jsonNode{ID: mg.ID(), Description: describe(mg), Dependencies: nonNil(g.Dependencies(mg.ID())),
+				Dependants: nonNil(dependants[mg.ID()]), Head: heads[mg.ID()]}
+		}
+		return e.writeJSON(out)
 	}
 	if len(ms) == 0 {
 		fmt.Fprintln(e.stdout, "no migrations")
@@ -84,3 +101,12 @@ func (e *env) writeDOT(g *migration.Graph, heads map[string]bool) error {
 var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func dotQuote(s string) string { return `"` + dotEscaper.Replace(s) + `"` }
+
+// jsonNode is one element of graph --json, in the order up applies them.
+type jsonNode struct {
+	ID           string   `json:"id"`
+	Description  string   `json:"description"`
+	Dependencies []string `json:"dependencies"`
+	Dependants   []string `json:"dependants"`
+	Head         bool     `json:"head"`
+}

@@ -26,7 +26,7 @@
 // # Commands
 //
 //	up [--to ID]                 apply pending migrations (only ID and its ancestors with --to)
-//	down [--to ID | --all]       roll back the last migration, everything after ID, or everything
+//	down [N | --to ID | --all]   roll back the last migration, the last N, everything after ID, or everything
 //	status [--exit-code]         every migration: state, applied at, duration
 //	pending                      the migrations up would apply
 //	plan [--to ID] [--down [--all]]  what a run would do, doing nothing
@@ -39,7 +39,8 @@
 //	restore FILE                 replace the database with a backup (asks first)
 //	create [--dir DIR] [--seq] NAME  write a new migration file depending on the current heads
 //	graph [--dot]                the dependency graph, as text or Graphviz DOT
-//	version                      the strata version built into the program
+//	version                      the strata version built into the program, and the database's state
+//	completion bash|zsh|fish     a shell completion script
 //	help [COMMAND]               usage
 //
 // Global flags may come before or after the command. Each can be set by
@@ -68,8 +69,30 @@
 // application through [WithManagerOptions] and migration.WithBackupDir.
 //
 // up and down print a line per migration as "applied ID (12ms)" or
-// "rolled back ID (3ms)"; a failure prints "FAILED ID: step: cause" on
-// stderr. On a terminal a line counts the seconds of a long run.
+// "rolled back ID (3ms)". A failure prints, on stderr, a line that says
+// what it left, read from the version table after the run:
+//
+//	FAILED ID (rolled back: not applied, nothing changed): up: cause
+//	FAILED ID (did not start: nothing changed): validate: cause
+//	FAILED ID (NOT rolled back: recorded dirty, the database may be half changed): up: cause
+//
+// the last followed by the repair commands. On a terminal a line counts
+// the seconds of a long run.
+//
+// baseline marks the rows it writes (history and status show
+// "baselined") and records the live schema, so that drift works at once.
+// create says which function returns the application's list of
+// migrations, where the new type must be added.
+//
+// # Completion
+//
+// completion prints a script for bash, zsh or fish that completes
+// commands, flags, migration IDs, dialect names and paths by asking the
+// program itself, so it follows the migrations compiled in:
+//
+//	source <(app migrate completion bash)    # in ~/.bashrc
+//	source <(app migrate completion zsh)     # in ~/.zshrc, after compinit
+//	app migrate completion fish > ~/.config/fish/completions/app.fish
 //
 // down and restore show what they will undo and ask for confirmation when
 // stdin is a terminal; otherwise they refuse with exit code 2 unless --yes
@@ -121,14 +144,24 @@
 //
 // # JSON
 //
-// With --json, status prints an array of
-// {"id", "description", "state", "dependencies", "applied_at", "duration_us", "seq"}
+// With --json every command prints one JSON document on stdout and
+// nothing else there (messages and failures still go to stderr); a usage
+// error prints nothing on stdout. Status prints an array of
+// {"id", "description", "state", "dependencies", "applied_at", "duration_us", "seq", "baselined"}
 // (applied_at and seq absent for pending migrations; state is applied,
 // pending, dirty, running or unknown); pending an array of
 // {"id", "description", "dependencies"}; plan an array of
 // {"id", "description", "direction", "backup_required", "no_transaction"};
 // history an array of
-// {"seq", "id", "description", "applied_at", "duration_us", "dirty", "known"};
+// {"seq", "id", "description", "applied_at", "duration_us", "dirty", "known", "baselined"};
+// up and down an object {"direction", "migrations", "failed"}, where
+// migrations lists {"id", "description", "duration_us", "backup"} for each
+// migration applied or rolled back and failed, present when one failed, is
+// {"id", "description", "step", "error", "outcome", "state", "backup"},
+// outcome being rolled_back, not_started or dirty and state the
+// migration's state after the failure; validate an object
+// {"passed", "complete", "pending", "tried", "not_tried", "failed"};
+// graph an array of {"id", "description", "dependencies", "dependants", "head"};
 // drift an object
 // {"drifted", "migration", "seq", "recorded_at", "changes"}, where each
 // change is {"op", "kind", "table", "name", "object", "definition",
@@ -138,7 +171,14 @@
 // object names it as the text does ("column users.email"); fields, for a
 // changed object, is an array of {"name", "old", "new"}; text is the line
 // the text output prints; table, name, definition and fields are absent
-// when empty;
-// backup --list an array of {"path", "label", "time", "size", "sha256"}.
+// when empty; drift --accept an object {"recorded", "since", "changes"};
+// baseline {"baselined"}; repair {"id", "applied"};
+// backup {"path", "label", "time", "size", "sha256"}, and backup --list
+// an array of them; restore {"restored"};
+// create {"path", "id", "package", "type", "dependencies", "lists"};
+// version {"strata", "go", "platform", "program", "database"}, database
+// being {"dialect", "dsn", "newest", "counts", "total"} (newest as in
+// status); help {"program", "global_flags", "commands"}. completion and
+// graph --dot refuse --json.
 // Times are RFC 3339 in UTC. Empty results are [].
 package cli

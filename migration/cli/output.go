@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -67,13 +68,17 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// writeJSON writes v to stdout, indented.
+// writeJSON writes v to stdout, indented, as one document ending in a
+// newline; <, > and & are written as they are.
 func (e *env) writeJSON(v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode json: %w", err)
 	}
-	_, err = e.stdout.Write(append(b, '\n'))
+	_, err := e.stdout.Write(b.Bytes())
 	return err
 }
 

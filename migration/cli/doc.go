@@ -145,8 +145,10 @@
 // # JSON
 //
 // With --json every command prints one JSON document on stdout and
-// nothing else there (messages and failures still go to stderr); a usage
-// error prints nothing on stdout. Status prints an array of
+// nothing else there (messages and failures still go to stderr). A
+// command that fails before it has anything to report (a usage error, an
+// unreachable database) prints nothing on stdout; up, down and validate
+// report a failed migration in their document. Status prints an array of
 // {"id", "description", "state", "dependencies", "applied_at", "duration_us", "seq", "baselined"}
 // (applied_at and seq absent for pending migrations; state is applied,
 // pending, dirty, running or unknown); pending an array of

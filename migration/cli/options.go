@@ -92,7 +92,8 @@ func WithProgramName(name string) Option {
 }
 
 // WithDSNEnv names the environment variable the DSN is read from when
-// --dsn is not given (default [DefaultDSNEnv]).
+// --dsn is not given, such as the application's own "APP_DATABASE_URL".
+// [DefaultDSNEnv] is still read after it.
 func WithDSNEnv(name string) Option {
 	return func(c *config) {
 		if name != "" {

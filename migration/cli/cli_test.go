@@ -184,6 +184,7 @@ func TestCommands(t *testing.T) {
 				{name: "up", args: []string{"up"}, stdout: []string{"applied 0003_tags ("}, wantTables: []string{"users", "posts", "tags"}},
 				{name: "up when up to date", args: []string{"up"}, stdout: []string{"nothing to apply: the database is up to date"}},
 				{name: "status --exit-code when up to date", args: []string{"status", "--exit-code"}, stdout: []string{"3 applied, 0 pending"}},
+				{name: "version shows the database's state", args: []string{"version"}, stdout: []string{"strata ", "database: ", "0003_tags (seq 3, applied, ", "3 applied, 0 pending"}},
 				{
 					name: "status --json", args: []string{"status", "--json"},
 					check: func(t *testing.T, r result) {
@@ -237,6 +238,8 @@ func TestCommands(t *testing.T) {
 				{name: "down --all", args: []string{"--yes", "down", "--all"}, stdout: []string{"rolled back 0002_posts", "rolled back 0001_users"}},
 				{name: "down with nothing applied", args: []string{"down", "--yes"}, stdout: []string{"nothing to roll back"}},
 				{name: "up again", args: []string{"up"}, stdout: []string{"applied 0001_users", "applied 0002_posts", "applied 0003_tags"}},
+				{name: "down 2", args: []string{"down", "2", "--yes"}, stdout: []string{"rolled back 0003_tags", "rolled back 0002_posts"}, wantTables: []string{"users"}},
+				{name: "up after down 2", args: []string{"up"}, stdout: []string{"applied 0002_posts", "applied 0003_tags"}, wantTables: []string{"users", "posts", "tags"}},
 				{
 					name: "down --to", args: []string{"down", "--to", "0002_posts", "--yes"},
 					stdout: []string{"rolled back 0003_tags"}, wantTables: []string{"users", "posts"},

@@ -146,3 +146,24 @@ func TestCgoBuildError(t *testing.T) {
 		t.Errorf("the first error does not name the fix:\n%s", out)
 	}
 }
+
+// TestModuleReady: what a release tag publishes: the module path users
+// import, no replace directive (ignored by users, so the tagged module
+// would build differently for them), and the Go version the README asks
+// for.
+func TestModuleReady(t *testing.T) {
+	mod := readFile(t, "go.mod")
+	if !strings.HasPrefix(mod, "module github.com/strata-go/strata\n") {
+		t.Errorf("go.mod does not declare module github.com/strata-go/strata")
+	}
+	if regexp.MustCompile(`(?m)^\s*replace\b`).MatchString(mod) {
+		t.Errorf("go.mod has a replace directive")
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindStringSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go directive")
+	}
+	if readme := readFile(t, "README.md"); !strings.Contains(readme, "You need Go "+m[1]+" or newer") {
+		t.Errorf("README.md does not say Go %s or newer, which go.mod requires", m[1])
+	}
+}

@@ -201,8 +201,7 @@ var completionScripts = map[string]*template.Template{
 }
 complete -F {{.Func}} {{.Bin}}
 `)),
-	"zsh": template.Must(template.New("zsh").Parse(`#compdef {{.Bin}}
-# zsh completion for {{.Prog}}.
+	"zsh": template.Must(template.New("zsh").Parse(`# zsh completion for {{.Prog}}.
 # Load it in ~/.zshrc, after compinit:  source <({{.Prog}} completion zsh)
 {{.Func}}() {
     local -a prefix=({{range .Prefix}}{{.}} {{end}}) out values

@@ -1,4 +1,3 @@
-#compdef app
 # zsh completion for app migrate.
 # Load it in ~/.zshrc, after compinit:  source <(app migrate completion zsh)
 _app_strata_complete() {

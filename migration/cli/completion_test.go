@@ -187,3 +187,31 @@ func shellWords(line string) string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// FuzzComplete: whatever words are typed, __complete answers with exit
+// code 0 and only candidates that extend the word under the cursor, or a
+// directive for the shell.
+func FuzzComplete(f *testing.F) {
+	for _, seed := range []string{"", "st", "up --t", "down --to 000", "--dialect s", "restore ", "create -- --x",
+		"--dsn=x.db repair ", "help re", "completion ", "--table up do", "-v -", "baseline 0001_users "} {
+		f.Add(seed)
+	}
+	ms := testMigrations()
+	f.Fuzz(func(t *testing.T, line string) {
+		words := strings.Split(line, " ")
+		r := run(t, ms, nil, append([]string{"__complete", "--"}, words...)...)
+		if r.code != cli.ExitOK {
+			t.Fatalf("__complete %q: exit code %d\n%s", words, r.code, r.stderr)
+		}
+		cur := words[len(words)-1]
+		for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+			if l == "" || l == ":files" || l == ":dirs" {
+				continue
+			}
+			value, _, ok := strings.Cut(l, "\t")
+			if !ok || !strings.HasPrefix(value, cur) {
+				t.Errorf("__complete %q: candidate %q does not extend %q", words, l, cur)
+			}
+		}
+	})
+}

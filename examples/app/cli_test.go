@@ -18,6 +18,7 @@ func TestCommandLine(t *testing.T) {
 		stderr []string
 		files  []string // created in the working directory
 		absent []string // not created in the working directory
+		then   []string // a second command, run after args, in the same directory
 	}{
 		{name: "no arguments", code: 2, stderr: []string{"Usage:", "app migrate", "app serve"}},
 		{name: "unknown command", args: []string{"bogus"}, code: 2, stderr: []string{`unknown command "bogus"`}},
@@ -44,6 +45,13 @@ func TestCommandLine(t *testing.T) {
 			stdout: []string{"applied 0001_servers"}, files: []string{"flag.db"}, absent: []string{"app.db", "from-env.db"},
 		},
 		{
+			// The command line and the start-up agree on the version table
+			// the environment names: serve finds nothing to do.
+			name: "serve reads STRATA_TABLE as migrate does", env: []string{"STRATA_DSN=t.db", "STRATA_TABLE=app_versions"},
+			args: []string{"migrate", "up"}, then: []string{"serve"},
+			stdout: []string{"applied 0009_servers_base_url_unique", "database migrated (0 migration(s) applied)"},
+		},
+		{
 			name: "serve reads STRATA_DSN too", env: []string{"STRATA_DSN=serve-env.db"}, args: []string{"serve"},
 			stdout: []string{"database migrated (9 migration(s) applied)"}, files: []string{"serve-env.db"}, absent: []string{"app.db"},
 		},
@@ -67,7 +75,12 @@ func TestCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			r := app(t, dir, append([]string{"STRATA_BACKUP_DIR=" + filepath.Join(dir, "backups")}, tt.env...), tt.args...)
+			env := append([]string{"STRATA_BACKUP_DIR=" + filepath.Join(dir, "backups")}, tt.env...)
+			r := app(t, dir, env, tt.args...)
+			if tt.then != nil && r.code == 0 {
+				r2 := app(t, dir, env, tt.then...)
+				r = result{code: r2.code, stdout: r.stdout + r2.stdout, stderr: r.stderr + r2.stderr}
+			}
 			if r.code != tt.code {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
 			}

@@ -18,13 +18,13 @@ import (
 	"github.com/strata-go/strata/migration/cli"
 )
 
-// Defaults of the application's configuration. The application reads the
-// same environment variables as its "app migrate" command line, so that
-// one setting serves both: $STRATA_DSN and $STRATA_BACKUP_DIR.
+// Defaults of the application's configuration. On start-up ("app
+// serve") the application reads the same environment variables as its
+// "app migrate" command line, so that one setting serves both: $STRATA_DSN
+// here, the others through cli.OpenManager.
 const (
 	dsnEnv           = cli.DefaultDSNEnv
 	defaultDSN       = "app.db"
-	backupDirEnv     = cli.EnvBackupDir
 	defaultBackupDir = "app.backups"
 	backupsKept      = 10
 )
@@ -72,15 +72,13 @@ func cliOptions(stdout, stderr io.Writer) []cli.Option {
 
 // managerOptions are the options of every Manager the application
 // creates, on start-up and in "app migrate": backups before risky
-// migrations go to $STRATA_BACKUP_DIR (default ./app.backups), keeping the newest
-// ten. The CLI adds the backuper of PostgreSQL and MySQL, whose client
-// tools need the DSN; SQLite's is the default.
+// migrations go to ./app.backups, keeping the newest ten. The CLI and
+// cli.OpenManager let --backup-dir and $STRATA_BACKUP_DIR (and
+// $STRATA_TABLE, $STRATA_LOCK_TIMEOUT) override these, and add the
+// backuper of PostgreSQL and MySQL, whose client tools need the DSN;
+// SQLite's is the default.
 func managerOptions() []migration.Option {
-	dir := os.Getenv(backupDirEnv)
-	if dir == "" {
-		dir = defaultBackupDir
-	}
-	return []migration.Option{migration.WithBackupDir(dir), migration.WithBackupKeep(backupsKept)}
+	return []migration.Option{migration.WithBackupDir(defaultBackupDir), migration.WithBackupKeep(backupsKept)}
 }
 
 // serve migrates the database on start-up, as every replica of a real

@@ -220,17 +220,41 @@ func (c *config) openManager(ctx context.Context, dsn, dialectName string, ms []
 // how an application migrates on start-up with the configuration its
 // operators use. The caller closes the *sql.DB. Errors never contain the
 // DSN's password.
+//
+// Like the command line, it reads the environment variables of the
+// global flags that configure a manager, which override those options:
+// $STRATA_TABLE, $STRATA_LOCK_TIMEOUT and $STRATA_BACKUP_DIR, and
+// $STRATA_DIALECT when dialectName is empty. So an application that
+// migrates on start-up and its "migrate" command agree on the version
+// table even when only the deployment's environment names it.
 func OpenManager(ctx context.Context, dsn, dialectName string, ms []migration.Migration, opts ...Option) (*migration.Manager, *sql.DB, error) {
 	c := newConfig(opts)
 	if dsn == "" {
 		return nil, nil, errors.New("open manager: empty DSN")
 	}
+	g, err := c.envGlobals()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open manager: %w", err)
+	}
+	if dialectName == "" {
+		dialectName = g.dialect
+	}
 	if dialectName == "" {
 		dialectName = c.defaultDialect
 	}
+	var mopts []migration.Option
+	if g.table != "" {
+		mopts = append(mopts, migration.WithTable(g.table))
+	}
+	if g.lockTimeoutSet {
+		mopts = append(mopts, migration.WithLockTimeout(g.lockTimeout))
+	}
+	if g.backupDir != "" {
+		mopts = append(mopts, migration.WithBackupDir(g.backupDir))
+	}
 	var red redactor
 	red.add(dsn)
-	m, db, err := c.openManager(ctx, dsn, dialectName, ms)
+	m, db, err := c.openManager(ctx, dsn, dialectName, ms, mopts...)
 	if err != nil {
 		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
 	}

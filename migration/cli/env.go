@@ -2,7 +2,11 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"strings"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
 )
 
 // Environment variables. Every global flag, and create's --dir and --seq,
@@ -106,4 +110,35 @@ func (c *config) dsnEnvs() []string {
 		return []string{DefaultDSNEnv}
 	}
 	return []string{c.dsnEnv, DefaultDSNEnv}
+}
+
+// envSettings are the manager settings the environment gives.
+type envSettings struct {
+	dialect, table, backupDir string
+	lockTimeout               time.Duration
+	lockTimeoutSet            bool
+}
+
+// envGlobals reads the variables of the global flags that configure a
+// manager, for [OpenManager], checking them as the flags are checked.
+func (c *config) envGlobals() (envSettings, error) {
+	var s envSettings
+	get := func(name string) string { return strings.TrimSpace(c.getenv(name)) }
+	s.dialect, s.table, s.backupDir = get(EnvDialect), get(EnvTable), get(EnvBackupDir)
+	if s.table != "" {
+		if err := dialect.ValidTableName(s.table); err != nil {
+			return s, fmt.Errorf("$%s: %w", EnvTable, err)
+		}
+	}
+	if v := get(EnvLockTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return s, fmt.Errorf("$%s=%q: %w", EnvLockTimeout, v, err)
+		}
+		if d < 0 {
+			return s, fmt.Errorf("$%s=%q: negative duration", EnvLockTimeout, v)
+		}
+		s.lockTimeout, s.lockTimeoutSet = d, true
+	}
+	return s, nil
 }

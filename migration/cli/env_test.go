@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/migration"
 	"github.com/strata-go/strata/migration/cli"
 )
 
@@ -100,5 +101,53 @@ func TestEnvironment(t *testing.T) {
 				tt.check(t, r)
 			}
 		})
+	}
+}
+
+// TestOpenManagerEnvironment: an application that migrates on start-up
+// with OpenManager reads the same variables as its command line, so the
+// two agree on the version table when only the environment names it.
+func TestOpenManagerEnvironment(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "app.db")
+	env := map[string]string{"STRATA_TABLE": "app_versions", "STRATA_LOCK_TIMEOUT": "5s"}
+	getenv := cli.WithGetenv(func(k string) string { return env[k] })
+	if r := run(t, testMigrations(), []cli.Option{getenv}, "--dsn", dsn, "up"); r.code != cli.ExitOK {
+		t.Fatalf("up: %d\n%s", r.code, r.stderr)
+	}
+	m, db, err := cli.OpenManager(t.Context(), dsn, "", testMigrations(), getenv,
+		cli.WithManagerOptions(migration.WithTable("overridden")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if m.Table() != "app_versions" {
+		t.Errorf("table %q, want app_versions from $STRATA_TABLE", m.Table())
+	}
+	res, err := m.Up(t.Context())
+	if err != nil || len(res) != 0 {
+		t.Errorf("Up on start-up after the command line migrated: %v, %v; want nothing to do", res, err)
+	}
+
+	for _, bad := range []map[string]string{
+		{"STRATA_TABLE": "bad name"},
+		{"STRATA_LOCK_TIMEOUT": "soon"},
+		{"STRATA_LOCK_TIMEOUT": "-1s"},
+		{"STRATA_DIALECT": "nope"},
+	} {
+		_, db, err := cli.OpenManager(t.Context(), dsn, "", testMigrations(), cli.WithGetenv(func(k string) string { return bad[k] }))
+		if err == nil {
+			db.Close()
+			t.Errorf("OpenManager with %v succeeded", bad)
+			continue
+		}
+		for k := range bad {
+			want := "$" + k
+			if k == "STRATA_DIALECT" {
+				want = `unknown dialect "nope"`
+			}
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("OpenManager with %v: %v, want it to name %s", bad, err, want)
+			}
+		}
 	}
 }

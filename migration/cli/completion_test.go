@@ -137,7 +137,10 @@ func TestCompletionScripts(t *testing.T) {
 			}
 			golden(t, filepath.Join("testdata", "completion", "app."+sh), r.stdout)
 			if _, err := exec.LookPath(sh); err != nil {
-				t.Skipf("%s is not installed: the script is checked against its golden file only", sh)
+				if os.Getenv("STRATA_TEST_REQUIRE_SHELLS") != "" {
+					t.Fatalf("%s is not installed and STRATA_TEST_REQUIRE_SHELLS is set", sh)
+				}
+				t.Skipf("%s is not installed: the script is checked against its golden file only (set STRATA_TEST_REQUIRE_SHELLS=1 to make this a failure)", sh)
 			}
 			script := filepath.Join(t.TempDir(), "completion."+sh)
 			if err := os.WriteFile(script, []byte(r.stdout), 0o600); err != nil {

@@ -90,10 +90,15 @@ func runRebuild(ctx context.Context, ex dialect.Execer, table, op string, change
 	return r.atomically(ctx, fk, inTxn, func() error { return r.work(ctx, m, changes) })
 }
 
-// autocommitDrop removes one column with ALTER TABLE DROP COLUMN outside
-// any transaction, after the checks SQLite does not make. It reports false
-// when SQLite refuses, which it does before changing anything.
-func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (bool, error) {
+// autocommitDrop removes one column with ALTER TABLE DROP COLUMN in a
+// transaction of its own, after the checks SQLite does not make, and
+// compiles every view and trigger before and after it: SQLite lets a drop
+// through that breaks a view with a column list over SELECT * or a
+// trigger that writes the column, and then the drop is rolled back. It
+// reports false when SQLite refuses, which it does before changing
+// anything. A schema without views and triggers needs no compiling, and
+// the drop runs as a transaction of its own.
+func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (done bool, err error) {
 	refs, err := r.children(ctx)
 	if err != nil {
 		return false, err
@@ -105,11 +110,59 @@ func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (bool, er
 	if err := r.blockers(m, refs, triggers); err != nil {
 		return false, err
 	}
+	before, err := r.compileAll(ctx, triggers)
+	if err != nil {
+		return false, err
+	}
+	if len(before.views) == 0 && len(triggers) == 0 {
+		// Nothing can break: let the drop be its own transaction, which
+		// spares SQLite a statement journal of every page it rewrites.
+		if err := r.exec(ctx, "ALTER TABLE main."+quoteName(r.name)+" DROP COLUMN "+quoteName(m.dropped[0].name)); err != nil {
+			if refused(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("drop column %q: %w", m.dropped[0].name, err)
+		}
+		return true, nil
+	}
+	if err := r.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	cleanup := context.WithoutCancel(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+		if err != nil || !done {
+			if e := r.exec(cleanup, "ROLLBACK"); e != nil {
+				err = errors.Join(err, fmt.Errorf("roll back: %w", e))
+			}
+			return
+		}
+		if e := r.exec(cleanup, "COMMIT"); e != nil {
+			done, err = false, errors.Join(fmt.Errorf("commit: %w", e), r.exec(cleanup, "ROLLBACK"))
+		}
+	}()
+	// The schema may have changed between the checks and BEGIN.
+	var now string
+	if err := r.ex.QueryRowContext(ctx, `SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?`, r.name).Scan(&now); err != nil {
+		return false, fmt.Errorf("read table: %w", err)
+	}
+	if now != r.sql {
+		return false, nil // the rebuild path reads it again
+	}
 	if err := r.exec(ctx, "ALTER TABLE main."+quoteName(r.name)+" DROP COLUMN "+quoteName(m.dropped[0].name)); err != nil {
 		if refused(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("drop column %q: %w", m.dropped[0].name, err)
+	}
+	after, err := r.compileAll(ctx, triggers)
+	if err != nil {
+		return false, err
+	}
+	if err := r.compare(ctx, before, after, m.droppedNames()); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -123,7 +176,7 @@ func (r *rebuilder) lookup(ctx context.Context, table string) error {
 		return typ, err
 	}
 	typ, err := find(table)
-	if errors.Is(err, sql.ErrNoRows) && len(table) > 5 && strings.EqualFold(table[:5], "main.") {
+	if errors.Is(err, sql.ErrNoRows) && len(table) > 5 && foldEq(table[:5], "main.") {
 		typ, err = find(table[5:])
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -135,7 +188,7 @@ func (r *rebuilder) lookup(ctx context.Context, table string) error {
 	if typ == "view" {
 		return fmt.Errorf("%q is a view, not a table", r.name)
 	}
-	if len(r.name) >= 7 && strings.EqualFold(r.name[:7], "sqlite_") {
+	if len(r.name) >= 7 && foldEq(r.name[:7], "sqlite_") {
 		return fmt.Errorf("%q is an internal SQLite table", r.name)
 	}
 	if toks, _ := sqlTokens(r.sql); len(toks) > 1 && toks[1].is("VIRTUAL") {
@@ -295,13 +348,26 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 	if err := r.blockers(m, refs, triggers); err != nil {
 		return err
 	}
+	var before *compileResult
+	if len(m.dropped) > 0 {
+		if before, err = r.compileAll(ctx, triggers); err != nil {
+			return err
+		}
+	}
 	if m.removals == len(changes) && len(m.dropped) > 0 && !r.native {
 		ok, err := r.nativeDrop(ctx, m)
 		if err != nil {
 			return err
 		}
 		if ok {
-			return nil
+			// SQLite checks less than the rebuild does: compile every
+			// view and trigger again, and the caller's error return
+			// rolls the drop back.
+			after, err := r.compileAll(ctx, triggers)
+			if err != nil {
+				return err
+			}
+			return r.compare(ctx, before, after, m.droppedNames())
 		}
 	}
 	if r.enforced {
@@ -310,7 +376,7 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 			parts = append(parts, "it has foreign keys")
 		}
 		for _, f := range refs {
-			if !strings.EqualFold(f.child, r.name) {
+			if !foldEq(f.child, r.name) {
 				parts = append(parts, fmt.Sprintf("table %q refers to it", f.child))
 				break
 			}
@@ -331,7 +397,7 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 			return err
 		}
 	}
-	return r.rebuild(ctx, renamed, triggers, refs)
+	return r.rebuild(ctx, renamed, triggers, refs, before)
 }
 
 // children lists the foreign keys of other tables (and the table itself)
@@ -397,7 +463,7 @@ func (r *rebuilder) blockers(m *tableModel, refs []fkRef, triggers []trigDef) er
 	}
 	pk := m.old.primaryKey()
 	for _, f := range refs {
-		if strings.EqualFold(f.child, r.name) {
+		if foldEq(f.child, r.name) {
 			continue // the table's own foreign keys are edited with it
 		}
 		var hit []string
@@ -411,7 +477,7 @@ func (r *rebuilder) blockers(m *tableModel, refs []fkRef, triggers []trigDef) er
 		}
 	}
 	for _, t := range triggers {
-		if !strings.EqualFold(t.head.table, r.name) {
+		if !foldEq(t.head.table, r.name) {
 			continue
 		}
 		for _, c := range intersectFold(t.head.updateOf, dropped) {
@@ -523,7 +589,7 @@ func (r *rebuilder) renameColumns(ctx context.Context, m *tableModel, changes []
 	clash := map[int]bool{}
 	for _, i := range renamed {
 		for j := range cur {
-			if strings.EqualFold(final[i], cur[j]) {
+			if foldEq(final[i], cur[j]) {
 				clash[i] = true
 				if removed[j] {
 					clash[j] = true
@@ -570,7 +636,9 @@ func freeName(base string, taken []string) string {
 }
 
 // rebuild is steps 4 to 10 of SQLite's procedure.
-func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigDef, refs []fkRef) error {
+//
+// before is what compiled before anything changed, when columns are removed.
+func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigDef, refs []fkRef, before *compileResult) error {
 	dropped := m.droppedNames()
 	var indexes [][2]string
 	rows, err := r.ex.QueryContext(ctx, `SELECT name, sql FROM main.sqlite_schema
@@ -590,12 +658,6 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list indexes: %w", err)
 	}
-	var before *compileResult
-	if len(dropped) > 0 {
-		if before, err = r.compileAll(ctx, triggers); err != nil {
-			return err
-		}
-	}
 	seq, err := r.sequence(ctx)
 	if err != nil {
 		return err
@@ -605,7 +667,7 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		return err
 	}
 
-	if err := r.exec(ctx, "CREATE TABLE main."+quoteName(scratch)+m.def.body()); err != nil {
+	if err := r.exec(ctx, "CREATE TABLE main."+quoteName(scratch)+unqualify(m.def.body(), r.name)); err != nil {
 		return fmt.Errorf("create new table: %w", err)
 	}
 	if err := r.copyRows(ctx, m, scratch); err != nil {
@@ -647,11 +709,11 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		}
 	}
 	for _, ix := range indexes {
-		tail, err := indexTail(ix[1])
+		d, err := parseIndexSQL(ix[1])
 		if err != nil {
 			return fmt.Errorf("parse index %q: %w", ix[0], err)
 		}
-		if len(mentions(tail, dropped)) > 0 {
+		if len(indexMentions(d, dropped)) > 0 {
 			continue // it goes with the column
 		}
 		if err := r.exec(ctx, ix[1]); err != nil {
@@ -659,7 +721,7 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		}
 	}
 	for _, t := range triggers {
-		if !strings.EqualFold(t.head.table, r.name) {
+		if !foldEq(t.head.table, r.name) {
 			continue
 		}
 		if t.schema == "temp" {
@@ -736,7 +798,7 @@ func (r *rebuilder) copyRows(ctx context.Context, m *tableModel, scratch string)
 
 func hasColumnFold(d *tableDef, name string) bool {
 	for _, c := range d.columns() {
-		if strings.EqualFold(c.name, name) {
+		if foldEq(c.name, name) {
 			return true
 		}
 	}
@@ -829,7 +891,7 @@ func (r *rebuilder) compileAll(ctx context.Context, triggers []trigDef) (*compil
 }
 
 func groupKey(t trigDef) string {
-	return t.schema + "\x00" + strings.ToLower(t.head.table) + "\x00" + t.head.event
+	return t.schema + "\x00" + lowerASCII(t.head.table) + "\x00" + t.head.event
 }
 
 func errText(err error) string {

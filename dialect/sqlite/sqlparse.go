@@ -39,8 +39,60 @@ type sqlToken struct {
 
 // is reports whether t is the bare keyword kw (case-insensitive).
 func (t sqlToken) is(kw string) bool {
-	// A letter's non-ASCII case variants are longer than it.
-	return t.kind == tkWord && len(t.text) >= len(kw) && strings.EqualFold(t.text, kw)
+	return t.kind == tkWord && foldEq(t.text, kw)
+}
+
+// foldEq reports whether a and b are the same identifier to SQLite, which
+// folds the case of the ASCII letters A to Z only (sqlite3StrICmp): "é" and
+// "É", "k" and the Kelvin sign, are different names.
+func foldEq(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if x, y := a[i], b[i]; x != y && lowerByte(x) != lowerByte(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// lowerASCII folds s the way SQLite folds identifiers: A to Z only. Bytes
+// that are not ASCII, valid UTF-8 or not, are left as they are.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lowerByte(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// upperASCII is lowerASCII's counterpart, for keywords.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func (t sqlToken) punct(p string) bool { return t.kind == tkPunct && t.text == p }
@@ -674,9 +726,9 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 				if i > len(p) {
 					return errors.New("truncated foreign key clause")
 				}
-				act := strings.ToUpper(p[action].text)
+				act := upperASCII(p[action].text)
 				if i == action+2 {
-					act += " " + strings.ToUpper(p[action+1].text)
+					act += " " + upperASCII(p[action+1].text)
 				}
 				switch { // ON INSERT, which SQLite accepts, does nothing
 				case event.is("DELETE"):
@@ -920,4 +972,4 @@ var sqlKeywords = func() map[string]bool {
 	return m
 }()
 
-func isKeyword(s string) bool { return sqlKeywords[strings.ToUpper(s)] }
+func isKeyword(s string) bool { return sqlKeywords[upperASCII(s)] }

@@ -1,0 +1,402 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/sqlite"
+)
+
+// These tests take their schemas from what SQLite's own ALTER TABLE tests
+// (alterdropcol*.test, altercol.test, altertab*.test, alter.test), the
+// batch-mode tests of Alembic, sqlite-utils' transform tests and Django's
+// schema tests exercise: columns named like keywords or types, quoting of
+// every kind, names that differ only outside ASCII, views with column
+// lists, triggers on other tables and on views, TEMP objects.
+
+// rbDropFuncs are the ways to remove one column: the native path when
+// SQLite accepts the drop, and the forced rebuild.
+var rbDropFuncs = []struct {
+	name string
+	drop func(ctx context.Context, ex dialect.Execer, table, column string) error
+}{
+	{"DropColumn", sqlite.DropColumn},
+	{"RebuildTable", func(ctx context.Context, ex dialect.Execer, table, column string) error {
+		// AlterColumn on another column forces the 12-step rebuild
+		return sqlite.RebuildTable(ctx, ex, table, sqlite.RemoveColumn(column), sqlite.AlterColumn("id"))
+	}},
+}
+
+// rbIndexes returns name|sql of the indexes of table that have SQL.
+func rbIndexes(t *testing.T, ex dialect.Execer, table string) []string {
+	t.Helper()
+	return rbQuery(t, ex, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`, table)
+}
+
+func TestRebuildColumnReferences(t *testing.T) {
+	tests := []struct {
+		name       string
+		setup      []string
+		table      string
+		column     string
+		wantCols   string   // the table's columns afterwards
+		wantIndex  []string // names of the table's indexes afterwards
+		wantChecks []string // statements that the kept CHECKs must refuse
+		wantOK     []string // statements that must work afterwards
+	}{
+		{
+			name: "a type name in CAST is not a column",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, n INT, text TEXT, CHECK (CAST(n AS TEXT) <> '7'))`,
+				`CREATE INDEX t_n ON t (CAST(n AS TEXT))`,
+				`CREATE INDEX t_text ON t (text)`,
+				`INSERT INTO t VALUES (1, 1, 'a')`,
+			},
+			table: "t", column: "text",
+			wantCols:   "id,n",
+			wantIndex:  []string{"t_n"},
+			wantChecks: []string{`INSERT INTO t (n) VALUES (7)`},
+		},
+		{
+			name: "CAST to a parenthesised type, and a type-named column beside it",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, n INT, varchar TEXT, CHECK (CAST(n AS VARCHAR(10)) <> varchar))`,
+				`CREATE TABLE u (id INTEGER PRIMARY KEY, n INT, integer INT, CHECK (CAST(n AS INTEGER) > 0))`,
+			},
+			table: "t", column: "varchar",
+			wantCols: "id,n",
+			wantOK:   []string{`INSERT INTO t (n) VALUES (5)`},
+		},
+		{
+			name: "keyword-named columns are columns",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, key TEXT, value TEXT, action INT, CHECK (key <> ''), CHECK (value IS NOT NULL), CHECK (action IN (1, 2)))`,
+				`CREATE INDEX t_kv ON t (key, value)`,
+				`CREATE INDEX t_v ON t (value)`,
+				`CREATE INDEX t_k_where ON t (value) WHERE key LIKE 'a%'`,
+				`INSERT INTO t VALUES (1, 'k', 'v', 1)`,
+			},
+			table: "t", column: "key",
+			wantCols:   "id,value,action",
+			wantIndex:  []string{"t_v"},
+			wantChecks: []string{`INSERT INTO t (value, action) VALUES (NULL, 1)`, `INSERT INTO t (value, action) VALUES ('x', 3)`},
+		},
+		{
+			name: "LIKE between operands is an operator, a column named like is a column",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, "like" TEXT, CHECK (a NOT LIKE 'x%'), CHECK (like <> 'bad'))`,
+				`INSERT INTO t VALUES (1, 'a', 'ok')`,
+			},
+			table: "t", column: "like",
+			wantCols:   "id,a",
+			wantChecks: []string{`INSERT INTO t (a) VALUES ('xy')`},
+		},
+		{
+			name: "join keywords name columns",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, left INT, right INT, CHECK (left < right))`,
+				`CREATE INDEX t_r ON t (right)`,
+				`INSERT INTO t VALUES (1, 1, 2)`,
+			},
+			table: "t", column: "left",
+			wantCols:  "id,right",
+			wantIndex: []string{"t_r"},
+			wantOK:    []string{`INSERT INTO t (right) VALUES (0)`},
+		},
+		{
+			name: "a single-quoted indexed column is that column",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT)`,
+				`CREATE INDEX t_b ON t ('b')`,
+				`CREATE INDEX t_b_desc ON t (a, 'b' DESC)`,
+				`CREATE INDEX t_a ON t ('a')`,
+				`INSERT INTO t VALUES (1, 'x', 'y')`,
+			},
+			table: "t", column: "b",
+			wantCols:  "id,a",
+			wantIndex: []string{"t_a"},
+		},
+		{
+			name: "a string in an expression is a string",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT, CHECK (a <> 'b'))`,
+				`CREATE INDEX t_a ON t (a || 'b')`,
+				`INSERT INTO t VALUES (1, 'x', 'y')`,
+			},
+			table: "t", column: "b",
+			wantCols:   "id,a",
+			wantIndex:  []string{"t_a"},
+			wantChecks: []string{`INSERT INTO t (a) VALUES ('b')`},
+		},
+		{
+			name: "table-qualified references",
+			setup: []string{
+				`CREATE TABLE t1 (id INTEGER PRIMARY KEY, b TEXT, c INT, CHECK (t1.b <> ''), CHECK ("t1"."c" > 0), CHECK (main.t1.b <> 'no'))`,
+				`CREATE INDEX t1_c ON t1 (c)`,
+				`INSERT INTO t1 VALUES (1, 'x', 1)`,
+			},
+			table: "t1", column: "c",
+			wantCols:   "id,b",
+			wantChecks: []string{`INSERT INTO t1 (b) VALUES ('')`, `INSERT INTO t1 (b) VALUES ('no')`},
+			wantOK:     []string{`INSERT INTO t1 (b) VALUES ('fine')`},
+		},
+		{
+			name: "a collation named like the column is not the column",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, nocase TEXT, CHECK (a COLLATE nocase <> 'X'), CHECK (a COLLATE "nocase" <> 'Y'))`,
+				`CREATE INDEX t_a ON t (a COLLATE nocase)`,
+				`INSERT INTO t VALUES (1, 'a', 'b')`,
+			},
+			table: "t", column: "nocase",
+			wantCols:   "id,a",
+			wantIndex:  []string{"t_a"},
+			wantChecks: []string{`INSERT INTO t (a) VALUES ('x')`, `INSERT INTO t (a) VALUES ('y')`},
+		},
+		{
+			name: "a function named like the column is not the column",
+			setup: []string{
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, lower TEXT, CHECK (lower(a) <> 'x'))`,
+				`CREATE INDEX t_a ON t (lower(a))`,
+				`INSERT INTO t VALUES (1, 'a', 'b')`,
+			},
+			table: "t", column: "lower",
+			wantCols:   "id,a",
+			wantIndex:  []string{"t_a"},
+			wantChecks: []string{`INSERT INTO t (a) VALUES ('X')`},
+		},
+	}
+	for _, tt := range tests {
+		for _, f := range rbDropFuncs {
+			t.Run(tt.name+"/"+f.name, func(t *testing.T) {
+				db := rbOpen(t, tt.setup...)
+				rows := rbQuery(t, db, `SELECT id FROM `+dialect.QuoteDouble(tt.table)+` ORDER BY id`)
+				if err := f.drop(t.Context(), db, tt.table, tt.column); err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Join(rbQuery(t, db, `SELECT name FROM pragma_table_xinfo(?)`, tt.table), ","); got != tt.wantCols {
+					t.Errorf("columns = %s, want %s", got, tt.wantCols)
+				}
+				var ix []string
+				for _, r := range rbIndexes(t, db, tt.table) {
+					name, _, _ := strings.Cut(r, "|")
+					ix = append(ix, name)
+				}
+				rbEqual(t, "indexes", ix, tt.wantIndex)
+				rbEqual(t, "rows", rbQuery(t, db, `SELECT id FROM `+dialect.QuoteDouble(tt.table)+` ORDER BY id`), rows)
+				for _, s := range tt.wantChecks {
+					if _, err := db.ExecContext(t.Context(), s); err == nil || !strings.Contains(err.Error(), "CHECK") {
+						t.Errorf("%s: err = %v, want a CHECK failure", s, err)
+					}
+				}
+				rbExec(t, db, tt.wantOK...)
+				rbHealthy(t, db)
+				rbNoScratch(t, db)
+			})
+		}
+	}
+}
+
+func TestRebuildASCIICaseFolding(t *testing.T) {
+	tests := []struct {
+		name     string
+		cols     []string // besides id
+		remove   string
+		wantCols []string
+	}{
+		{"é and É are two columns", []string{"é", "É"}, "É", []string{"é"}},
+		{"É and é are two columns", []string{"É", "é"}, "é", []string{"É"}},
+		{"the Kelvin sign is not K", []string{"k", "\u212a"}, "\u212a", []string{"k"}},
+		{"K is k", []string{"\u212a", "k"}, "K", []string{"\u212a"}},
+		{"long s is not S", []string{"s", "\u017f"}, "\u017f", []string{"s"}},
+		{"invalid UTF-8 bytes are compared as bytes", []string{"\xff", "\xfe"}, "\xfe", []string{"\xff"}},
+		{"ASCII letters fold", []string{"Ab", "xé"}, "aB", []string{"xé"}},
+	}
+	for _, tt := range tests {
+		for _, f := range rbDropFuncs {
+			t.Run(tt.name+"/"+f.name, func(t *testing.T) {
+				var defs, names []string
+				for _, c := range tt.cols {
+					defs = append(defs, dialect.QuoteDouble(c)+" TEXT")
+					names = append(names, dialect.QuoteDouble(c))
+				}
+				db := rbOpen(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, `+strings.Join(defs, ", ")+`)`)
+				vals := make([]any, len(tt.cols))
+				marks := make([]string, len(tt.cols))
+				for i, c := range tt.cols {
+					vals[i], marks[i] = "value of "+c, "?"
+				}
+				if _, err := db.ExecContext(t.Context(), `INSERT INTO t (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(marks, ", ")+`)`, vals...); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.drop(t.Context(), db, "t", tt.remove); err != nil {
+					t.Fatal(err)
+				}
+				got := rbQuery(t, db, `SELECT name FROM pragma_table_xinfo('t') WHERE name <> 'id'`)
+				rbEqual(t, "columns", got, tt.wantCols)
+				for _, c := range tt.wantCols {
+					if v := rbOne(t, db, `SELECT `+dialect.QuoteDouble(c)+` FROM t`); v != "value of "+c {
+						t.Errorf("column %q holds %q", c, v)
+					}
+				}
+				rbHealthy(t, db)
+			})
+		}
+	}
+	t.Run("no such column", func(t *testing.T) {
+		db := rbOpen(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, "é" TEXT, b TEXT)`)
+		before := rbDump(t, db)
+		for _, f := range rbDropFuncs {
+			if err := f.drop(t.Context(), db, "t", "É"); err == nil || !strings.Contains(err.Error(), `no column "É"`) {
+				t.Errorf("%s: err = %v, want no column", f.name, err)
+			}
+		}
+		if after := rbDump(t, db); after != before {
+			t.Error("database changed")
+		}
+	})
+}
+
+// TestDropColumnNativeChecksDependants covers the drops that SQLite's own
+// ALTER TABLE DROP COLUMN accepts although they leave a view or trigger
+// that fails at its next use.
+func TestDropColumnNativeChecksDependants(t *testing.T) {
+	base := []string{
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, total INT, note TEXT)`,
+		`CREATE TABLE audit (order_id INT, note TEXT, at TEXT)`,
+		`INSERT INTO orders VALUES (1, 10, 'a'), (2, 20, 'b')`,
+		`INSERT INTO audit VALUES (1, 'created', 'then')`,
+	}
+	tests := []struct {
+		name          string
+		setup         []string
+		table, column string
+		kind, obj     string
+	}{
+		{"view with a column list over SELECT *", []string{`CREATE VIEW v (a, b, c) AS SELECT * FROM orders`},
+			"orders", "note", "view", "v"},
+		{"view over that view", []string{`CREATE VIEW v (a, b, c) AS SELECT * FROM orders`, `CREATE VIEW w AS SELECT a FROM v`},
+			"orders", "note", "view", "v"},
+		{"trigger on another table inserting the column", []string{
+			`CREATE TRIGGER orders_audit AFTER INSERT ON orders BEGIN INSERT INTO audit (order_id, note) VALUES (new.id, 'created'); END`},
+			"audit", "note", "trigger", "orders_audit"},
+		{"trigger on another table updating the column", []string{
+			`CREATE TRIGGER orders_upd AFTER UPDATE ON orders BEGIN UPDATE audit SET note = 'changed' WHERE order_id = new.id; END`},
+			"audit", "note", "trigger", "orders_upd"},
+		{"trigger on the same table updating the column", []string{
+			`CREATE TRIGGER touch AFTER INSERT ON orders BEGIN UPDATE orders SET note = 'new' WHERE id = new.id; END`},
+			"orders", "note", "trigger", "touch"},
+		{"trigger reading the column through new", []string{
+			`CREATE TRIGGER copy AFTER INSERT ON orders BEGIN INSERT INTO audit (order_id, at) VALUES (new.id, new.note); END`},
+			"orders", "note", "trigger", "copy"},
+		{"INSTEAD OF INSERT trigger writing the column", []string{
+			`CREATE VIEW vo AS SELECT id, total FROM orders`,
+			`CREATE TRIGGER vo_ins INSTEAD OF INSERT ON vo BEGIN INSERT INTO audit (order_id, note) VALUES (new.id, 'via view'); END`},
+			"audit", "note", "trigger", "vo_ins"},
+		{"INSTEAD OF UPDATE trigger writing the column", []string{
+			`CREATE VIEW vo AS SELECT id, total FROM orders`,
+			`CREATE TRIGGER vo_upd INSTEAD OF UPDATE ON vo BEGIN UPDATE orders SET note = 'via view' WHERE id = old.id; END`},
+			"orders", "note", "trigger", "vo_upd"},
+		{"INSTEAD OF DELETE trigger reading the column", []string{
+			`CREATE VIEW vo AS SELECT id, total FROM orders`,
+			`CREATE TRIGGER vo_del INSTEAD OF DELETE ON vo BEGIN DELETE FROM audit WHERE note = 'x' AND order_id = old.id; END`},
+			"audit", "note", "trigger", "vo_del"},
+		{"one of several triggers of one event", []string{
+			`CREATE TRIGGER fine AFTER INSERT ON orders BEGIN INSERT INTO audit (order_id) VALUES (new.id); END`,
+			`CREATE TRIGGER broken AFTER INSERT ON orders BEGIN INSERT INTO audit (order_id, note) VALUES (new.id, 'x'); END`},
+			"audit", "note", "trigger", "broken"},
+	}
+	type mode struct {
+		name string
+		run  func(t *testing.T, db *sql.DB, table, column string, before string) error
+	}
+	modes := []mode{
+		{"on *sql.DB", func(t *testing.T, db *sql.DB, table, column, _ string) error {
+			return sqlite.DropColumn(t.Context(), db, table, column)
+		}},
+		{"legacy_alter_table on", func(t *testing.T, db *sql.DB, table, column, _ string) error {
+			conn, err := db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			rbExec(t, conn, `PRAGMA legacy_alter_table = ON`)
+			defer rbExec(t, conn, `PRAGMA legacy_alter_table = OFF`)
+			err = sqlite.DropColumn(t.Context(), conn, table, column)
+			if got := rbOne(t, conn, `PRAGMA legacy_alter_table`); got != "1" {
+				t.Errorf("legacy_alter_table = %s afterwards", got)
+			}
+			return err
+		}},
+		{"inside the caller's transaction", func(t *testing.T, db *sql.DB, table, column, before string) error {
+			tx, err := db.BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			err = sqlite.DropColumn(t.Context(), tx, table, column)
+			if after := rbDump(t, tx); after != before {
+				t.Errorf("the transaction sees a changed database:\n%s", after)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Errorf("the transaction cannot commit: %v", err)
+			}
+			return err
+		}},
+		{"dialect.DropColumn", func(t *testing.T, db *sql.DB, table, column, _ string) error {
+			return dialect.DropColumn(t.Context(), sqlite.New(), db, table, column)
+		}},
+	}
+	for _, tt := range tests {
+		for _, md := range modes {
+			t.Run(tt.name+"/"+md.name, func(t *testing.T) {
+				db := rbOpen(t, append(base, tt.setup...)...)
+				before := rbDump(t, db)
+				err := md.run(t, db, tt.table, tt.column, before)
+				var de *sqlite.DependencyError
+				if !errors.As(err, &de) {
+					t.Fatalf("err = %v, want a DependencyError", err)
+				}
+				if de.Kind != tt.kind || de.Name != tt.obj || de.Table != tt.table || de.Column != tt.column {
+					t.Errorf("blocked by %s %q on %q.%q, want %s %q (%v)", de.Kind, de.Name, de.Table, de.Column, tt.kind, tt.obj, err)
+				}
+				if !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.obj)) {
+					t.Errorf("error %q does not name %q", err, tt.obj)
+				}
+				if after := rbDump(t, db); after != before {
+					t.Errorf("database changed:\nbefore\n%s\nafter\n%s", before, after)
+				}
+				if rbInTx(t, db) {
+					t.Error("left a transaction open")
+				}
+				// everything still works
+				rbExec(t, db, `INSERT INTO orders (total, note) VALUES (5, 'z')`, `UPDATE orders SET total = total + 1`)
+				rbHealthy(t, db)
+			})
+		}
+	}
+}
+
+// TestDropColumnNativeKeepsOtherObjects checks that the checks do not push a
+// harmless drop off SQLite's own DROP COLUMN: the table's other objects
+// keep their exact text, which a rebuild would not guarantee.
+func TestDropColumnNativeKeepsOtherObjects(t *testing.T) {
+	db := rbOpen(t,
+		`CREATE TABLE orders (id INTEGER PRIMARY KEY, total INT, note TEXT)`,
+		`CREATE TABLE audit (order_id INT, note TEXT)`,
+		`CREATE VIEW v (a, b) AS SELECT id, total FROM orders`,
+		`CREATE TRIGGER orders_audit AFTER INSERT ON orders BEGIN INSERT INTO audit (order_id, note) VALUES (new.id, 'created'); END`,
+		`INSERT INTO orders VALUES (1, 10, 'a')`,
+	)
+	if err := sqlite.DropColumn(t.Context(), db, "orders", "note"); err != nil {
+		t.Fatal(err)
+	}
+	rbExec(t, db, `INSERT INTO orders (total) VALUES (3)`)
+	rbEqual(t, "audit", rbQuery(t, db, `SELECT order_id, note FROM audit`), []string{"1|created", "2|created"})
+	rbEqual(t, "v", rbQuery(t, db, `SELECT * FROM v ORDER BY a`), []string{"1|10", "2|3"})
+	rbHealthy(t, db)
+}

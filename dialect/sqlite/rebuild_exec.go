@@ -404,7 +404,7 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 // that refer to the table.
 func (r *rebuilder) children(ctx context.Context) ([]fkRef, error) {
 	rows, err := r.ex.QueryContext(ctx, `SELECT m.name, f."from", f."to"
-		FROM main.sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
+		FROM main.sqlite_schema AS m, pragma_foreign_key_list(m.name, 'main') AS f
 		WHERE m.type = 'table' AND f."table" = ? COLLATE NOCASE`, r.name)
 	if err != nil {
 		return nil, fmt.Errorf("list foreign keys: %w", err)
@@ -716,7 +716,9 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		if len(indexMentions(d, dropped)) > 0 {
 			continue // it goes with the column
 		}
-		if err := r.exec(ctx, ix[1]); err != nil {
+		// in main by name: unqualified, it would go to a TEMP table of
+		// the same name
+		if err := r.exec(ctx, inMain(ix[1], "INDEX")); err != nil {
 			return fmt.Errorf("recreate index %q: %w", ix[0], err)
 		}
 	}
@@ -733,8 +735,12 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 				continue // it was on a temp table of the same name
 			}
 		}
-		stmt := t.sql
+		// A main trigger goes back to main by its name, a TEMP one on the
+		// table by the table's: unqualified, either would go to a TEMP
+		// table of the same name.
+		stmt := inMain(t.sql, "TRIGGER")
 		if t.schema == "temp" {
+			stmt = triggerOnMain(t.sql)
 			if toks, err := sqlTokens(stmt); err == nil && len(toks) > 1 && toks[0].is("CREATE") && toks[1].is("TRIGGER") {
 				stmt = stmt[:toks[0].end] + " TEMP" + stmt[toks[0].end:]
 			}

@@ -400,3 +400,54 @@ func TestDropColumnNativeKeepsOtherObjects(t *testing.T) {
 	rbEqual(t, "v", rbQuery(t, db, `SELECT * FROM v ORDER BY a`), []string{"1|10", "2|3"})
 	rbHealthy(t, db)
 }
+
+// TestRebuildTempShadow rebuilds a main table while a TEMP table of the
+// same name shadows it on the connection: every index and trigger goes
+// back to the schema it came from.
+func TestRebuildTempShadow(t *testing.T) {
+	for _, f := range rbDropFuncs {
+		t.Run(f.name, func(t *testing.T) {
+			db := rbOpen(t,
+				`CREATE TABLE t (id INTEGER PRIMARY KEY, a INT, b INT)`,
+				`CREATE INDEX t_a ON t (a)`,
+				`CREATE UNIQUE INDEX t_ab ON t (a, b)`,
+				`CREATE TABLE log (what TEXT)`,
+				`CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO log VALUES ('main trigger ' || new.a); END`,
+				`CREATE TABLE child (id INTEGER PRIMARY KEY, t_id INT REFERENCES t (id))`,
+				`INSERT INTO t VALUES (1, 10, 100), (2, 20, 200)`,
+			)
+			conn, err := db.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			rbExec(t, conn,
+				`CREATE TEMP TABLE t (x TEXT, a INT)`,
+				`CREATE INDEX temp.tt_x ON t (x)`,
+				`CREATE TEMP TRIGGER on_main AFTER INSERT ON main.t BEGIN INSERT INTO log VALUES ('temp trigger on main ' || new.a); END`,
+				`CREATE TEMP TRIGGER on_temp AFTER INSERT ON temp.t BEGIN INSERT INTO log VALUES ('temp trigger on temp ' || new.x); END`,
+				`CREATE TEMP TABLE child (id INTEGER PRIMARY KEY, z INT)`,
+				`INSERT INTO temp.t VALUES ('keep', 1)`,
+			)
+			if err := f.drop(t.Context(), conn, "t", "b"); err != nil {
+				t.Fatal(err)
+			}
+			rbEqual(t, "main indexes", rbQuery(t, conn, `SELECT name, tbl_name FROM main.sqlite_schema WHERE type = 'index' ORDER BY name`), []string{"t_a|t"})
+			rbEqual(t, "temp objects", rbQuery(t, conn, `SELECT type, name, tbl_name FROM temp.sqlite_schema ORDER BY name`),
+				[]string{"table|child|child", "trigger|on_main|t", "trigger|on_temp|t", "table|t|t", "index|tt_x|t"})
+			rbEqual(t, "main.t columns", rbQuery(t, conn, `SELECT name FROM pragma_table_xinfo('t', 'main')`), []string{"id", "a"})
+			rbEqual(t, "temp.t columns", rbQuery(t, conn, `SELECT name FROM pragma_table_xinfo('t', 'temp')`), []string{"x", "a"})
+			rbEqual(t, "main.t rows", rbQuery(t, conn, `SELECT * FROM main.t ORDER BY id`), []string{"1|10", "2|20"})
+			rbEqual(t, "temp.t rows", rbQuery(t, conn, `SELECT * FROM temp.t`), []string{"keep|1"})
+			rbExec(t, conn, `DELETE FROM log`, `INSERT INTO main.t (a) VALUES (30)`, `INSERT INTO temp.t VALUES ('y', 2)`)
+			rbEqual(t, "log", rbQuery(t, conn, `SELECT what FROM log ORDER BY what`),
+				[]string{"main trigger 30", "temp trigger on main 30", "temp trigger on temp y"})
+			// the main index still works on main.t
+			if _, err := conn.ExecContext(t.Context(), `INSERT INTO main.t (a) VALUES (30)`); err != nil {
+				t.Fatal(err)
+			}
+			rbEqual(t, "plan", rbQuery(t, conn, `SELECT count(*) FROM main.t INDEXED BY t_a WHERE a = 30`), []string{"2"})
+			rbHealthy(t, conn)
+		})
+	}
+}

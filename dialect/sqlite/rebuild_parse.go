@@ -403,3 +403,48 @@ func unqualify(body, table string) string {
 	b.WriteString(body[last:])
 	return b.String()
 }
+
+// inMain qualifies the name of the object a CREATE INDEX or CREATE TRIGGER
+// (kind) creates with the schema main, unless it is qualified already.
+func inMain(stmt, kind string) string {
+	toks, err := sqlTokens(stmt)
+	if err != nil {
+		return stmt
+	}
+	for i, t := range toks {
+		if !t.is(kind) {
+			continue
+		}
+		i++
+		if i+2 < len(toks) && toks[i].is("IF") && toks[i+1].is("NOT") && toks[i+2].is("EXISTS") {
+			i += 3
+		}
+		if i >= len(toks) || i+1 < len(toks) && toks[i+1].punct(".") {
+			return stmt
+		}
+		return stmt[:toks[i].pos] + "main." + stmt[toks[i].pos:]
+	}
+	return stmt
+}
+
+// triggerOnMain qualifies the table of a CREATE TRIGGER with the schema
+// main, unless it is qualified already.
+func triggerOnMain(stmt string) string {
+	toks, err := sqlTokens(stmt)
+	if err != nil {
+		return stmt
+	}
+	event := false
+	for i, t := range toks {
+		switch {
+		case t.is("INSERT") || t.is("DELETE") || t.is("UPDATE"):
+			event = true
+		case t.is("ON") && event:
+			if i+1 >= len(toks) || i+2 < len(toks) && toks[i+2].punct(".") {
+				return stmt
+			}
+			return stmt[:toks[i+1].pos] + "main." + stmt[toks[i+1].pos:]
+		}
+	}
+	return stmt
+}

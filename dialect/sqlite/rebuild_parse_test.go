@@ -125,3 +125,27 @@ func TestFoldEq(t *testing.T) {
 		t.Error("is folds beyond ASCII")
 	}
 }
+
+func TestInMain(t *testing.T) {
+	tests := []struct{ in, kind, want string }{
+		{`CREATE INDEX i ON t (a)`, "INDEX", `CREATE INDEX main.i ON t (a)`},
+		{`CREATE UNIQUE INDEX IF NOT EXISTS "i" ON t (a)`, "INDEX", `CREATE UNIQUE INDEX IF NOT EXISTS main."i" ON t (a)`},
+		{`CREATE INDEX main.i ON t (a)`, "INDEX", `CREATE INDEX main.i ON t (a)`},
+		{`CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END`, "TRIGGER", `CREATE TRIGGER main.tr AFTER INSERT ON t BEGIN SELECT 1; END`},
+	}
+	for _, tt := range tests {
+		if got := inMain(tt.in, tt.kind); got != tt.want {
+			t.Errorf("inMain(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	ons := []struct{ in, want string }{
+		{`CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END`, `CREATE TRIGGER tr AFTER INSERT ON main.t BEGIN SELECT 1; END`},
+		{`CREATE TRIGGER tr BEFORE UPDATE OF a, b ON "t" BEGIN SELECT 1; END`, `CREATE TRIGGER tr BEFORE UPDATE OF a, b ON main."t" BEGIN SELECT 1; END`},
+		{`CREATE TRIGGER tr AFTER DELETE ON main.t BEGIN SELECT 1; END`, `CREATE TRIGGER tr AFTER DELETE ON main.t BEGIN SELECT 1; END`},
+	}
+	for _, tt := range ons {
+		if got := triggerOnMain(tt.in); got != tt.want {
+			t.Errorf("triggerOnMain(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -696,6 +696,12 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 	if err != nil {
 		return fmt.Errorf("rename new table: %w", err)
 	}
+	if !seq.Valid && m.def.hasAutoincrement() {
+		// The copy made the counter; the old table had none.
+		if err := r.exec(ctx, `DELETE FROM main.sqlite_sequence WHERE name = ?`, r.name); err != nil {
+			return fmt.Errorf("restore AUTOINCREMENT counter: %w", err)
+		}
+	}
 	if seq.Valid && m.def.hasAutoincrement() {
 		res, err := r.ex.ExecContext(ctx, `UPDATE main.sqlite_sequence SET seq = max(seq, ?) WHERE name = ?`, seq.Int64, r.name)
 		if err == nil {

@@ -451,3 +451,171 @@ func TestRebuildTempShadow(t *testing.T) {
 		})
 	}
 }
+
+// rbShape describes a table the way SQLite reports it: its columns
+// (table_xinfo), indexes (index_list, index_xinfo), foreign keys, its
+// AUTOINCREMENT counter and its rows with their rowids.
+func rbShape(t *testing.T, ex dialect.Execer, table string) string {
+	t.Helper()
+	var b strings.Builder
+	q := func(what, query string) {
+		fmt.Fprintf(&b, "%s:\n", what)
+		for _, r := range rbQuery(t, ex, query, table) {
+			fmt.Fprintf(&b, "  %s\n", r)
+		}
+	}
+	q("columns", `SELECT * FROM pragma_table_xinfo(?1, 'main')`)
+	q("indexes", `SELECT il.name, il."unique", il.origin, il.partial, ix.* FROM pragma_index_list(?1, 'main') AS il, pragma_index_xinfo(il.name, 'main') AS ix ORDER BY il.name, ix.seqno`)
+	q("foreign keys", `SELECT * FROM pragma_foreign_key_list(?1, 'main')`)
+	if rbOne(t, ex, `SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'`) == "1" {
+		q("sequence", `SELECT seq FROM main.sqlite_sequence WHERE name = ?1`)
+	}
+	rowid := "_rowid_, "
+	if rbOne(t, ex, `SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?`, table) == "1" {
+		rowid = ""
+	}
+	fmt.Fprintf(&b, "rows:\n")
+	for _, r := range rbQuery(t, ex, `SELECT `+rowid+`* FROM main.`+dialect.QuoteDouble(table)+` ORDER BY 1`) {
+		fmt.Fprintf(&b, "  %s\n", r)
+	}
+	return b.String()
+}
+
+// TestRebuildValidTables rebuilds, with no change, tables written in every
+// form SQLite's grammar allows for a column or table constraint, and
+// checks that SQLite reports the same table afterwards, or that the
+// rebuild refused naming the construct and changed nothing.
+func TestRebuildValidTables(t *testing.T) {
+	tests := []struct {
+		create string
+		insert string // rows, if the default values do not fit
+		refuse string // what the refusal names, when it refuses
+	}{
+		{create: `CREATE TABLE t (a INTEGER, b, PRIMARY KEY (a AUTOINCREMENT))`},
+		{create: `CREATE TABLE t (a INTEGER, b, PRIMARY KEY (a DESC AUTOINCREMENT))`},
+		{create: `CREATE TABLE t (a INTEGER NOT NULL PRIMARY KEY ON CONFLICT ROLLBACK AUTOINCREMENT, b)`},
+		{create: `CREATE TABLE t (a INTEGER, b, PRIMARY KEY (a AUTOINCREMENT))`, insert: `INSERT INTO t (b) VALUES (1), (2); DELETE FROM t WHERE a = 2`},
+		{create: `CREATE TABLE t (a INT REFERENCES p NOT NULL DEFERRABLE INITIALLY DEFERRED, b)`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT REFERENCES p NOT NULL NOT DEFERRABLE INITIALLY IMMEDIATE, b)`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT REFERENCES p UNIQUE DEFERRABLE, b REFERENCES p DEFERRABLE INITIALLY DEFERRED UNIQUE)`},
+		{create: `CREATE TABLE t (a INT REFERENCES p ON DELETE CASCADE NOT DEFERRABLE, b)`},
+		{create: `CREATE TABLE t (a INT NOT NULL DEFERRABLE INITIALLY DEFERRED, b)`, insert: `INSERT INTO t VALUES (1, 1)`, refuse: "DEFERRABLE INITIALLY DEFERRED apart from a REFERENCES clause"},
+		{create: `CREATE TABLE t (a INT REFERENCES p, b INT DEFERRABLE INITIALLY DEFERRED)`, refuse: "DEFERRABLE INITIALLY DEFERRED apart from a REFERENCES clause"},
+		{create: `CREATE TABLE t (a INT, b, FOREIGN KEY (a) REFERENCES p (id) MATCH SIMPLE ON DELETE SET NULL DEFERRABLE INITIALLY IMMEDIATE)`},
+		{create: `CREATE TABLE t (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id) ON DELETE CASCADE ON UPDATE NO ACTION MATCH PARTIAL)`},
+		{create: `CREATE TABLE t (a INT REFERENCES p (id) ON INSERT SET NULL, b)`},
+		{create: `CREATE TABLE t (a INT REFERENCES p (id) NOT DEFERRABLE INITIALLY DEFERRED, b)`},
+		{create: `CREATE TABLE t (a INT, b INT, FOREIGN KEY (a, b) REFERENCES p2 (x, y) DEFERRABLE)`},
+		{create: `CREATE TABLE t (a INTEGER PRIMARY KEY, b INTEGER REFERENCES t (a) ON DELETE CASCADE)`, insert: `INSERT INTO t VALUES (1, 1), (2, 1)`},
+		{create: `CREATE TABLE t (a INTEGER PRIMARY KEY ASC, b)`},
+		{create: `CREATE TABLE t (a INT PRIMARY KEY DESC, b)`},
+		{create: `CREATE TABLE t (a INT, b INT, PRIMARY KEY (a DESC, b COLLATE nocase))`, insert: `INSERT INTO t VALUES (1, 'x'), (2, 'y')`},
+		{create: `CREATE TABLE t (a INT, b, PRIMARY KEY ('a'))`},
+		{create: `CREATE TABLE t (a INT, b, UNIQUE ("a" COLLATE nocase ASC))`},
+		{create: `CREATE TABLE t (a INTEGER, b TEXT, PRIMARY KEY (a ASC) ON CONFLICT ABORT)`},
+		{create: `CREATE TABLE t (a INTEGER, b, PRIMARY KEY (a) ON CONFLICT REPLACE)`},
+		{create: `CREATE TABLE t (left INT, right INT, CHECK (left <= right))`, insert: `INSERT INTO t VALUES (1, 2)`},
+		{create: `CREATE TABLE t (generated INT, key INT, value INT, action INT, CHECK (key IS NOT value))`, insert: `INSERT INTO t VALUES (1, 2, 3, 4)`},
+		{create: `CREATE TABLE t (a 'my type', b "other type")`},
+		{create: `CREATE TABLE t (a KEY, b)`},
+		{create: `CREATE TABLE t (a UNSIGNED BIG INT, b DOUBLE PRECISION, c NATIVE CHARACTER(70), d DECIMAL(-1, +2))`},
+		{create: `CREATE TABLE t (a INT, b, UNIQUE (a) ON CONFLICT REPLACE, CHECK (a > 0) ON CONFLICT FAIL)`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a DEFAULT 'x' COLLATE nocase NOT NULL, b)`},
+		{create: `CREATE TABLE t ("a""b" INT, b)`},
+		{create: `CREATE TABLE t ('a' INT, [b] INT, ` + "`c`" + ` INT)`},
+		{create: `CREATE TABLE t (a INT GENERATED ALWAYS AS (1) STORED, b)`},
+		{create: `CREATE TABLE t (a INT AS (b + 1) VIRTUAL, b INT)`},
+		{create: `CREATE TABLE t (a INT, b INT AS (a * 2) NOT NULL)`, insert: `INSERT INTO t (a) VALUES (1)`},
+		{create: `CREATE TABLE t (a INT, b, CONSTRAINT c)`},
+		{create: `CREATE TABLE t (a INT CONSTRAINT x, b)`},
+		{create: `CREATE TABLE t (a INTEGER CONSTRAINT pk PRIMARY KEY CONSTRAINT nn NOT NULL, b)`},
+		{create: `CREATE TABLE t (a INT NOT NULL CONSTRAINT x DEFAULT 1, b)`},
+		{create: `CREATE TABLE t (a INT, b INT, CONSTRAINT one UNIQUE (a) CONSTRAINT two CHECK (b > 0))`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT, b, UNIQUE (a) CHECK (a > 0) FOREIGN KEY (b) REFERENCES p)`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a DEFAULT +'x', b DEFAULT -1, c DEFAULT abc, d DEFAULT "q", e DEFAULT x'00', f DEFAULT TRUE, g DEFAULT CURRENT_TIMESTAMP)`},
+		{create: `CREATE TABLE t (a INT DEFAULT - 1, b INT DEFAULT + 1.5)`},
+		{create: `CREATE TABLE t (a INT DEFAULT NULL, b INT DEFAULT 9223372036854775807)`},
+		{create: `CREATE TABLE t (a INT DEFAULT 'it''s', b DEFAULT (datetime('now')))`, insert: `INSERT INTO t (a) VALUES (1)`},
+		{create: `CREATE TABLE t (a INT DEFAULT (1) COLLATE binary, b)`},
+		{create: `CREATE TABLE t (a INT NULL, b INT NOT NULL ON CONFLICT IGNORE DEFAULT 0)`},
+		{create: `CREATE TABLE t (a INT CHECK(a>0)CHECK(a<9), b)`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT UNIQUE ON CONFLICT IGNORE, b)`},
+		{create: `CREATE TABLE t (a VARCHAR(10), b INT CONSTRAINT "quoted name" CHECK (b <> 0))`, insert: `INSERT INTO t VALUES ('x', 1)`},
+		{create: `CREATE TABLE t (a, b, PRIMARY KEY (a, b)) WITHOUT ROWID`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT, b INT, PRIMARY KEY (a, b) ON CONFLICT IGNORE) WITHOUT ROWID, STRICT`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INTEGER PRIMARY KEY, b ANY) STRICT`},
+		{create: `CREATE TABLE t -- c
+ (a /* x */ INT, -- y
+ b)`},
+		{create: `CREATE TABLE t (a INT, rowid INT, oid INT, _rowid_ INT)`},
+		{create: `CREATE TABLE t (a INTEGER PRIMARY KEY, b "INT" REFERENCES "p")`},
+		{create: `CREATE TABLE t (a INT, b INT, CHECK (t.a >= 0 AND main.t.b >= 0))`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT, text TEXT, CHECK (CAST(a AS TEXT) <> 'x'))`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a INT, "É" INT, "é" INT, "\u212a" INT, k INT)`, insert: `INSERT INTO t VALUES (1, 2, 3, 4, 5)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.create, func(t *testing.T) {
+			db := rbOpen(t,
+				`CREATE TABLE p (id INTEGER PRIMARY KEY)`,
+				`CREATE TABLE p2 (x, y, PRIMARY KEY (x, y))`,
+				`INSERT INTO p VALUES (1), (2)`,
+				`INSERT INTO p2 VALUES (1, 1)`,
+				tt.create)
+			if tt.insert != "" {
+				rbExec(t, db, strings.Split(tt.insert, "; ")...)
+			} else {
+				rbExec(t, db, `INSERT INTO t DEFAULT VALUES`)
+			}
+			rbExec(t, db, `CREATE INDEX t_extra ON t (`+dialect.QuoteDouble(rbOne(t, db, `SELECT name FROM pragma_table_info('t') ORDER BY cid DESC LIMIT 1`))+`)`)
+			first := rbOne(t, db, `SELECT name FROM pragma_table_xinfo('t') WHERE cid = 0`)
+			before, dump := rbShape(t, db, "t"), rbDump(t, db)
+			err := sqlite.RebuildTable(t.Context(), db, "t", sqlite.AlterColumn(first))
+			if tt.refuse != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.refuse) {
+					t.Fatalf("err = %v, want a refusal naming %q", err, tt.refuse)
+				}
+				if after := rbDump(t, db); after != dump {
+					t.Errorf("database changed")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after := rbShape(t, db, "t"); after != before {
+				t.Errorf("SQLite reports another table:\nbefore\n%s\nafter\n%s\n%s", before, after, rbTableSQL(t, db, "t"))
+			}
+			rbHealthy(t, db)
+			rbNoScratch(t, db)
+		})
+	}
+}
+
+// TestRebuildKeepsLoneDeferrable checks that a DEFERRABLE clause written
+// apart from its REFERENCES keeps the foreign key deferred.
+func TestRebuildKeepsLoneDeferrable(t *testing.T) {
+	db := rbOpen(t,
+		`CREATE TABLE p (id INTEGER PRIMARY KEY)`,
+		`CREATE TABLE t (id INTEGER PRIMARY KEY, a INT REFERENCES p NOT NULL DEFERRABLE INITIALLY DEFERRED, b INT)`,
+		`INSERT INTO p VALUES (1)`,
+		`INSERT INTO t VALUES (1, 1, 1)`,
+	)
+	for _, change := range []sqlite.Change{sqlite.AlterColumn("a", sqlite.SetType("INTEGER")), sqlite.RemoveColumn("b")} {
+		if err := sqlite.RebuildTable(t.Context(), db, "t", change, sqlite.AlterColumn("id")); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rbExec(t, conn, `PRAGMA foreign_keys = ON`, `BEGIN`,
+			`INSERT INTO t (id, a) VALUES (2, 2)`, // violates until p gets 2
+			`INSERT INTO p VALUES (2)`,
+			`COMMIT`,
+			`DELETE FROM t WHERE id = 2`, `DELETE FROM p WHERE id = 2`, `PRAGMA foreign_keys = OFF`)
+		conn.Close()
+	}
+	if got := rbTableSQL(t, db, "t"); !strings.Contains(got, "DEFERRABLE INITIALLY DEFERRED") {
+		t.Errorf("CREATE TABLE = %s", got)
+	}
+}

@@ -115,9 +115,15 @@ func (d *tableDef) hasForeignKeys() bool {
 }
 
 func (d *tableDef) hasAutoincrement() bool {
-	for _, c := range d.columns() {
-		if pk := c.has(kPrimaryKey); pk != nil && pk.autoinc {
-			return true
+	for _, e := range d.elems {
+		cons := e.cons
+		if e.col != nil {
+			cons = e.col.cons
+		}
+		for _, k := range cons {
+			if k.kind == kPrimaryKey && k.autoinc {
+				return true
+			}
 		}
 	}
 	return false

@@ -298,6 +298,7 @@ const (
 	kForeignKey = "FOREIGN KEY"
 	kGenerated  = "GENERATED"
 	kName       = "CONSTRAINT" // a CONSTRAINT name that names nothing
+	kDefer      = "DEFERRABLE" // a column's DEFERRABLE clause apart from its REFERENCES; folded into it
 )
 
 // consDef is one column or table constraint.
@@ -565,7 +566,7 @@ func isColumnConstraintStart(t sqlToken) bool {
 	case 'u':
 		return t.is("UNIQUE")
 	case 'd':
-		return t.is("DEFAULT")
+		return t.is("DEFAULT") || t.is("DEFERRABLE")
 	case 'r':
 		return t.is("REFERENCES")
 	case 'g':
@@ -779,6 +780,12 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 			}
 			k.kind = kPrimaryKey
 			if !isColumn {
+				// PRIMARY KEY (a AUTOINCREMENT) is the table-level form
+				if g := i; g < len(p) && p[g].punct("(") {
+					if end, err := closeParen(p, g); err == nil && end-2 > g && p[end-2].is("AUTOINCREMENT") {
+						k.autoinc = true
+					}
+				}
 				if k.cols, err = colList(); err != nil {
 					return err
 				}
@@ -795,7 +802,7 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 				k.autoinc = true
 				i++
 			}
-		case isColumn && at("NOT"):
+		case isColumn && at("NOT") && !(i+1 < len(p) && p[i+1].is("DEFERRABLE")):
 			i++
 			if err := need("NULL"); err != nil {
 				return err
@@ -879,6 +886,23 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 			if err := foreignKey(k); err != nil {
 				return err
 			}
+		case isColumn && (at("DEFERRABLE") || at("NOT") && i+1 < len(p) && p[i+1].is("DEFERRABLE")):
+			// A DEFERRABLE clause of its own, as in REFERENCES p NOT NULL
+			// DEFERRABLE: SQLite applies it to the foreign key declared
+			// last, which is the column's own when it has one.
+			k.deferrable = at("DEFERRABLE")
+			if at("NOT") {
+				i++
+			}
+			i++
+			if at("INITIALLY") {
+				if i+1 >= len(p) || !p[i+1].is("DEFERRED") && !p[i+1].is("IMMEDIATE") {
+					return fmt.Errorf("expected DEFERRED or IMMEDIATE at offset %d", tokOffset(p, i+1, sql))
+				}
+				k.deferred = k.deferrable && p[i+1].is("DEFERRED")
+				i += 2
+			}
+			k.kind = kDefer
 		case isColumn && (at("GENERATED") || at("AS")):
 			if at("GENERATED") {
 				i++
@@ -903,13 +927,38 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 		k.text = sql[p[start].pos:p[i-1].end]
 		return nil
 	}
+	var out []consDef
+	flush := func() {
+		for _, k := range out {
+			found(k)
+		}
+	}
 	for i < len(p) {
 		var k consDef
 		if err := next(&k); err != nil {
+			flush()
 			return err
 		}
-		found(k)
+		if k.kind != kDefer {
+			out = append(out, k)
+			continue
+		}
+		// Fold the clause into the column's REFERENCES, so that the
+		// foreign key carries it and goes where the REFERENCES goes.
+		r := -1
+		for j := range out {
+			if out[j].kind == kReferences {
+				r = j
+			}
+		}
+		if r < 0 || k.name != "" {
+			flush()
+			return fmt.Errorf("%s apart from a REFERENCES clause of the column is not supported: SQLite applies it to the foreign key declared last, which may be another column's", k.text)
+		}
+		out[r].deferrable, out[r].deferred = k.deferrable, k.deferred
+		out[r].text += " " + k.text
 	}
+	flush()
 	return nil
 }
 

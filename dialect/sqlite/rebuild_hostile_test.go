@@ -619,3 +619,106 @@ func TestRebuildKeepsLoneDeferrable(t *testing.T) {
 		t.Errorf("CREATE TABLE = %s", got)
 	}
 }
+
+// TestDropColumnSQLiteCases runs the drops of SQLite's own DROP COLUMN
+// tests through DropColumn and the forced rebuild: where SQLite refuses
+// because an index or CHECK names the column, strata drops them with it;
+// where a view, trigger or generated column needs the column, both refuse
+// naming it.
+func TestDropColumnSQLiteCases(t *testing.T) {
+	tests := []struct {
+		name          string
+		setup         []string
+		table, column string
+		wantCols      string // the columns left, when the drop succeeds
+		wantRows      string // SELECT * afterwards, rows joined by ";"
+		kind, obj     string // the dependency that refuses the drop
+	}{
+		{name: "WITHOUT ROWID, column outside the key", setup: []string{
+			`CREATE TABLE t1(c, b, a, PRIMARY KEY(b, a)) WITHOUT ROWID`, `INSERT INTO t1 VALUES(1, 2, 3), (4, 5, 6)`},
+			table: "t1", column: "c", wantCols: "b,a", wantRows: "2|3;5|6"},
+		{name: "rowid table with INTEGER PRIMARY KEY in the middle", setup: []string{
+			`CREATE TABLE t1(x, y INTEGER PRIMARY KEY, z)`, `INSERT INTO t1 VALUES(1, 2, 3), (4, 5, 6), (7, 8, 9)`},
+			table: "t1", column: "x", wantCols: "y,z", wantRows: "2|3;5|6;8|9"},
+		{name: "WITHOUT ROWID with INTEGER PRIMARY KEY in the middle", setup: []string{
+			`CREATE TABLE t1(x, y INTEGER PRIMARY KEY, z) WITHOUT ROWID`, `INSERT INTO t1 VALUES(1, 2, 3), (4, 5, 6)`},
+			table: "t1", column: "z", wantCols: "x,y", wantRows: "1|2;4|5"},
+		{name: "quoted names with spaces and an index on the column", setup: []string{
+			`CREATE TABLE 'one two'('x y', 'z 1', 'a b')`, `CREATE INDEX idx ON 'one two'('z 1')`, `INSERT INTO 'one two' VALUES (1, 2, 3)`},
+			table: "one two", column: "z 1", wantCols: "x y,a b", wantRows: "1|3"},
+		{name: "a table CHECK on the column", setup: []string{
+			`CREATE TABLE t12(a, b, c, CHECK(c>10))`, `INSERT INTO t12 VALUES (1, 2, 11)`},
+			table: "t12", column: "c", wantCols: "a,b", wantRows: "1|2"},
+		{name: "a column CHECK of the column", setup: []string{
+			`CREATE TABLE t13(a, b, c CHECK(c>10))`, `INSERT INTO t13 VALUES (1, 2, 11)`},
+			table: "t13", column: "c", wantCols: "a,b", wantRows: "1|2"},
+		{name: "a partial index whose WHERE names the column", setup: []string{
+			`CREATE TABLE x1234(a, b, c PRIMARY KEY) WITHOUT ROWID`, `CREATE INDEX i1 ON x1234(b) WHERE ((a+5) % 10)==0`, `INSERT INTO x1234 VALUES (5, 1, 1)`},
+			table: "x1234", column: "a", wantCols: "b,c", wantRows: "1|1"},
+		{name: "the generated column itself", setup: []string{
+			`CREATE TABLE 'my table'(a, b PRIMARY KEY, c AS (a+b) STORED, d) WITHOUT ROWID`, `INSERT INTO "my table"(a, b, d) VALUES(1, 2, 'hello')`},
+			table: "my table", column: "c", wantCols: "a,b,d", wantRows: "1|2|hello"},
+		{name: "a column beside a generated one", setup: []string{
+			`CREATE TABLE x1(a, b, c PRIMARY KEY, d AS (b+c) VIRTUAL, e)`, `INSERT INTO x1(a, b, c, e) VALUES(1, 2, 3, 4)`},
+			table: "x1", column: "a", wantCols: "b,c,d,e", wantRows: "2|3|5|4"},
+		{name: "a column a generated column uses", setup: []string{
+			`CREATE TABLE c1(u, v, w AS (u+v))`},
+			table: "c1", column: "v", kind: "generated column", obj: "w"},
+		{name: "a foreign key to a missing parent column", setup: []string{
+			`CREATE TABLE p1(a PRIMARY KEY, b UNIQUE)`, `CREATE TABLE c1(x, y, z REFERENCES p1(c))`},
+			table: "c1", column: "z", wantCols: "x,y"},
+		{name: "the child column of a table foreign key", setup: []string{
+			`CREATE TABLE p1(x, y UNIQUE)`, `CREATE TABLE c1(u, v, FOREIGN KEY (v) REFERENCES p1(y))`, `INSERT INTO c1 VALUES (1, NULL)`},
+			table: "c1", column: "v", wantCols: "u", wantRows: "1"},
+		{name: "a view naming the column", setup: []string{
+			`CREATE TABLE c1(u, v, w)`, `CREATE VIEW v1 AS SELECT u, v, w FROM c1`},
+			table: "c1", column: "w", kind: "view", obj: "v1"},
+		{name: "a view over SELECT * filtering on the column", setup: []string{
+			`CREATE TABLE c1(u, v, w)`, `CREATE VIEW v1 AS SELECT * FROM c1 WHERE w IS NOT NULL`},
+			table: "c1", column: "w", kind: "view", obj: "v1"},
+		{name: "a trigger reading new.column", setup: []string{
+			`CREATE TABLE log(l)`, `CREATE TABLE c1(u, v, w)`, `CREATE TRIGGER tr1 AFTER INSERT ON c1 BEGIN INSERT INTO log VALUES(new.w); END`},
+			table: "c1", column: "w", kind: "trigger", obj: "tr1"},
+		{name: "a trigger that was broken before is not blamed", setup: []string{
+			`CREATE TABLE p1(a, b)`, `CREATE TABLE c1(x, y, z)`, `INSERT INTO c1 VALUES (1, 2, 3)`,
+			`CREATE TRIGGER tr AFTER INSERT ON c1 BEGIN INSERT INTO p1 VALUES(new.x, new.xyz); END`},
+			table: "c1", column: "y", wantCols: "x,z", wantRows: "1|3"},
+	}
+	for _, tt := range tests {
+		for _, f := range rbDropFuncs {
+			t.Run(tt.name+"/"+f.name, func(t *testing.T) {
+				db := rbOpen(t, tt.setup...)
+				before := rbDump(t, db)
+				drop := f.drop
+				if f.name == "RebuildTable" {
+					first := rbOne(t, db, `SELECT name FROM pragma_table_xinfo(?) WHERE name <> ? ORDER BY cid LIMIT 1`, tt.table, tt.column)
+					drop = func(ctx context.Context, ex dialect.Execer, table, column string) error {
+						return sqlite.RebuildTable(ctx, ex, table, sqlite.RemoveColumn(column), sqlite.AlterColumn(first))
+					}
+				}
+				err := drop(t.Context(), db, tt.table, tt.column)
+				if tt.kind != "" {
+					var de *sqlite.DependencyError
+					if !errors.As(err, &de) || de.Kind != tt.kind || de.Name != tt.obj {
+						t.Fatalf("err = %v, want the %s %q to refuse it", err, tt.kind, tt.obj)
+					}
+					if after := rbDump(t, db); after != before {
+						t.Errorf("database changed")
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Join(rbQuery(t, db, `SELECT name FROM pragma_table_xinfo(?)`, tt.table), ","); got != tt.wantCols {
+					t.Errorf("columns = %s, want %s", got, tt.wantCols)
+				}
+				if got := strings.Join(rbQuery(t, db, `SELECT * FROM `+dialect.QuoteDouble(tt.table)+` ORDER BY 1`), ";"); got != tt.wantRows {
+					t.Errorf("rows = %s, want %s", got, tt.wantRows)
+				}
+				rbHealthy(t, db)
+				rbNoScratch(t, db)
+			})
+		}
+	}
+}

@@ -722,3 +722,106 @@ func TestDropColumnSQLiteCases(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildCasesFromMigrationTools takes the cases that sqlite-utils'
+// transform, Alembic's batch mode and Django's schema editor test their
+// own SQLite table rebuilds with.
+func TestRebuildCasesFromMigrationTools(t *testing.T) {
+	t.Run("keyword literal defaults stay literals", func(t *testing.T) {
+		db := rbOpen(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, is_active INTEGER DEFAULT TRUE, flag INTEGER DEFAULT FALSE, note TEXT DEFAULT NULL)`,
+			`INSERT INTO t (id) VALUES (1)`)
+		if err := sqlite.RebuildTable(t.Context(), db, "t", sqlite.RenameColumn("note", "note2"), sqlite.AlterColumn("flag", sqlite.SetType("INT"))); err != nil {
+			t.Fatal(err)
+		}
+		rbExec(t, db, `INSERT INTO t (id) VALUES (2)`)
+		rbEqual(t, "rows", rbQuery(t, db, `SELECT id, is_active, typeof(is_active), flag, coalesce(note2, 'null') FROM t ORDER BY id`),
+			[]string{"1|1|integer|0|null", "2|1|integer|0|null"})
+	})
+	t.Run("ON DELETE CASCADE deletes nothing on either side", func(t *testing.T) {
+		db := rbOpen(t,
+			`CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT)`,
+			`CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT, author_id INTEGER REFERENCES authors(id) ON DELETE CASCADE)`,
+			`INSERT INTO authors VALUES (1, 'Ursula K. Le Guin')`,
+			`INSERT INTO books VALUES (1, 'The Dispossessed', 1)`)
+		if err := sqlite.RebuildTable(t.Context(), db, "authors", sqlite.RenameColumn("name", "author_name"), sqlite.AlterColumn("id")); err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlite.RebuildTable(t.Context(), db, "books", sqlite.RenameColumn("title", "book_title"), sqlite.AlterColumn("id")); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "authors", rbQuery(t, db, `SELECT * FROM authors`), []string{"1|Ursula K. Le Guin"})
+		rbEqual(t, "books", rbQuery(t, db, `SELECT * FROM books`), []string{"1|The Dispossessed|1"})
+		if got := rbOne(t, db, `PRAGMA foreign_keys`); got != "1" {
+			t.Errorf("foreign_keys = %s", got)
+		}
+		rbHealthy(t, db)
+	})
+	t.Run("renaming the referenced column takes the child's foreign key along", func(t *testing.T) {
+		db := rbOpen(t,
+			`CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT)`,
+			`CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT, author_id INTEGER REFERENCES authors(id))`,
+			`INSERT INTO authors VALUES (3, 'Tina')`, `INSERT INTO books VALUES (1, 'Book', 3)`)
+		if err := sqlite.RebuildTable(t.Context(), db, "authors", sqlite.RenameColumn("id", "id2"), sqlite.AlterColumn("name")); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "books' foreign key", rbQuery(t, db, `SELECT "table", "from", "to" FROM pragma_foreign_key_list('books')`), []string{"authors|author_id|id2"})
+		rbHealthy(t, db)
+	})
+	t.Run("dropping the INTEGER PRIMARY KEY keeps the rows and rowids", func(t *testing.T) {
+		db := rbOpen(t, `CREATE TABLE foo (id INTEGER PRIMARY KEY, data VARCHAR(50), x INTEGER)`,
+			`INSERT INTO foo VALUES (1, 'd1', 5), (2, '22', 6), (3, '8.5', 7), (4, '9.46', 8), (5, 'd5', 9)`)
+		if err := sqlite.DropColumn(t.Context(), db, "foo", "id"); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "rows", rbQuery(t, db, `SELECT rowid, * FROM foo ORDER BY rowid`),
+			[]string{"1|d1|5", "2|22|6", "3|8.5|7", "4|9.46|8", "5|d5|9"})
+	})
+	t.Run("a primary key another table refers to stays", func(t *testing.T) {
+		db := rbOpen(t, `CREATE TABLE foo (id INTEGER PRIMARY KEY, data VARCHAR(50), x INTEGER)`,
+			`CREATE TABLE bar (id INTEGER PRIMARY KEY, foo_id INTEGER REFERENCES foo (id))`,
+			`INSERT INTO foo VALUES (3, 'd3', 7)`, `INSERT INTO bar VALUES (1, 3)`)
+		before := rbDump(t, db)
+		err := sqlite.DropColumn(t.Context(), db, "foo", "id")
+		var de *sqlite.DependencyError
+		if !errors.As(err, &de) || de.Kind != "foreign key" || de.Name != "bar" {
+			t.Fatalf("err = %v, want bar's foreign key to refuse it", err)
+		}
+		if rbDump(t, db) != before {
+			t.Error("database changed")
+		}
+		// renaming another column with the child pointing at it works
+		if err := sqlite.RebuildTable(t.Context(), db, "foo", sqlite.RenameColumn("data", "newdata"), sqlite.AlterColumn("x", sqlite.SetType("BIGINT"))); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "foo", rbQuery(t, db, `SELECT * FROM foo`), []string{"3|d3|7"})
+		rbHealthy(t, db)
+	})
+	t.Run("removing a field with an index, a UNIQUE and a unique_together", func(t *testing.T) {
+		db := rbOpen(t,
+			`CREATE TABLE "schema_author" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar(255) NOT NULL, "slug" varchar(50) NOT NULL UNIQUE, UNIQUE ("name", "slug"))`,
+			`CREATE INDEX "schema_author_name_idx" ON "schema_author" ("name")`,
+			`CREATE INDEX "schema_author_slug_like" ON "schema_author" ("slug" COLLATE NOCASE)`,
+			`INSERT INTO schema_author (name, slug) VALUES ('a', 'a'), ('b', 'b')`, `DELETE FROM schema_author WHERE id = 2`)
+		if err := sqlite.DropColumn(t.Context(), db, "schema_author", "slug"); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "indexes", rbQuery(t, db, `SELECT name FROM pragma_index_list('schema_author') ORDER BY name`), []string{"schema_author_name_idx"})
+		rbEqual(t, "counter", rbQuery(t, db, `SELECT seq FROM sqlite_sequence WHERE name = 'schema_author'`), []string{"2"})
+		rbExec(t, db, `INSERT INTO schema_author (name) VALUES ('c')`)
+		rbEqual(t, "rows", rbQuery(t, db, `SELECT * FROM schema_author ORDER BY id`), []string{"1|a", "3|c"})
+	})
+	t.Run("a self-referencing deferred foreign key", func(t *testing.T) {
+		db := rbOpen(t,
+			`CREATE TABLE node (id INTEGER PRIMARY KEY, parent_id INT REFERENCES node (id) DEFERRABLE INITIALLY DEFERRED, label TEXT)`,
+			`INSERT INTO node VALUES (1, NULL, 'root'), (2, 1, 'child')`)
+		if err := sqlite.DropColumn(t.Context(), db, "node", "label"); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "foreign key", rbQuery(t, db, `SELECT "table", "from", "to" FROM pragma_foreign_key_list('node')`), []string{"node|parent_id|id"})
+		if err := sqlite.DropColumn(t.Context(), db, "node", "parent_id"); err != nil {
+			t.Fatal(err)
+		}
+		rbEqual(t, "rows", rbQuery(t, db, `SELECT * FROM node ORDER BY id`), []string{"1", "2"})
+		rbHealthy(t, db)
+	})
+}

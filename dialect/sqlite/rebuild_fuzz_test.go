@@ -20,7 +20,7 @@ import (
 // column lists over SELECT *, over other views) and triggers (on the
 // table, on other tables, INSTEAD OF on views) and some rows. Then one
 // column is removed through DropColumn and through a forced RebuildTable,
-// and the table is rebuilt with no change, each on its own copy. SQLite's
+// renamed, and the table is rebuilt with no change, each on its own copy. SQLite's
 // pragmas decide: table_xinfo, index_xinfo and foreign_key_list report
 // what is expected, every kept index still has its exact SQL and every
 // dropped one cannot be created on the new table, every view and trigger
@@ -619,7 +619,40 @@ func check(t *testing.T, s genSchema) {
 			}
 		}
 	}
-	// 3. Both ways agree.
+	// 3. A rename of the same column, with a forced rebuild: everything
+	// follows the new name.
+	{
+		db, _ := fzOpen(t, s.stmts)
+		newName := "renamed " + s.remove
+		err := sqlite.RebuildTable(ctx, db, "t", sqlite.RenameColumn(s.remove, newName), sqlite.AlterColumn(s.keep))
+		if err != nil {
+			if !refusal(err) {
+				t.Fatalf("rename: %v", err)
+			}
+		} else {
+			got := fzState0(t, db, "\x00")
+			fzHealthy(t, db, "rename")
+			rbEqual(t, "rename: rows", got.rows, full.rows)
+			var wantCols []string
+			for _, c := range full.cols {
+				if p := strings.SplitN(c, "|", 2); p[0] == s.remove {
+					c = newName + "|" + p[1]
+				}
+				wantCols = append(wantCols, c)
+			}
+			rbEqual(t, "rename: columns", got.cols, wantCols)
+			if len(got.indexes) != len(full.indexes) || len(got.autoidx) != len(full.autoidx) || len(got.fks) != len(full.fks) {
+				t.Errorf("rename: indexes %v, autoindexes %v, foreign keys %v; were %v, %v, %v",
+					got.indexes, got.autoidx, got.fks, full.indexes, full.autoidx, full.fks)
+			}
+			for key, ok := range full.compiles {
+				if ok && !got.compiles[key] {
+					t.Errorf("rename: %s no longer compiles", key)
+				}
+			}
+		}
+	}
+	// 4. Both ways of removing agree.
 	if (results[0] == nil) != (results[1] == nil) {
 		t.Fatalf("DropColumn: %v; RebuildTable: %v", results[0], results[1])
 	}

@@ -624,10 +624,17 @@ func check(t *testing.T, s genSchema) {
 	{
 		db, _ := fzOpen(t, s.stmts)
 		newName := "renamed " + s.remove
+		dump := rbDump(t, db)
 		err := sqlite.RebuildTable(ctx, db, "t", sqlite.RenameColumn(s.remove, newName), sqlite.AlterColumn(s.keep))
 		if err != nil {
-			if !refusal(err) {
+			// Renames are SQLite's own ALTER TABLE RENAME COLUMN, which
+			// refuses some (a WITHOUT ROWID table's key column that a
+			// UNIQUE names too): then nothing may have changed.
+			if !refusal(err) && !strings.Contains(err.Error(), "rename column") {
 				t.Fatalf("rename: %v", err)
+			}
+			if rbDump(t, db) != dump {
+				t.Fatalf("refused rename changed the database: %v", err)
 			}
 		} else {
 			got := fzState0(t, db, "\x00")

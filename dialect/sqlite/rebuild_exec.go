@@ -90,14 +90,14 @@ func runRebuild(ctx context.Context, ex dialect.Execer, table, op string, change
 	return r.atomically(ctx, fk, inTxn, func() error { return r.work(ctx, m, changes) })
 }
 
-// autocommitDrop removes one column with ALTER TABLE DROP COLUMN in a
-// transaction of its own, after the checks SQLite does not make, and
-// compiles every view and trigger before and after it: SQLite lets a drop
-// through that breaks a view with a column list over SELECT * or a
-// trigger that writes the column, and then the drop is rolled back. It
-// reports false when SQLite refuses, which it does before changing
-// anything. A schema without views and triggers needs no compiling, and
-// the drop runs as a transaction of its own.
+// autocommitDrop removes one column with ALTER TABLE DROP COLUMN on a
+// connection outside any transaction, after the checks SQLite does not
+// make. SQLite lets a drop through that breaks a view with a column list
+// over SELECT * or a trigger that writes the column, so every view and
+// trigger is compiled before and after it, in a transaction that is rolled
+// back if one broke; a schema without views and triggers has nothing to
+// compile, and the statement runs alone. It reports false when SQLite
+// refuses, which it does before changing anything.
 func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (done bool, err error) {
 	refs, err := r.children(ctx)
 	if err != nil {

@@ -45,8 +45,9 @@ func FuzzRebuild(f *testing.F) {
 // genSchema is one generated database: statements, the table "t" and the
 // column to remove.
 type genSchema struct {
-	stmts  []string
-	cols   []string // t's column names
+	stmts   []string
+	session []string // TEMP objects and pragmas of the connection, after stmts
+	cols    []string // t's column names
 	remove string
 	keep   string // a column left in place, to force a rebuild with
 }
@@ -315,6 +316,16 @@ func (g *schemaGen) generate() genSchema {
 			s.stmts = append(s.stmts, "CREATE TRIGGER "+name+" BEFORE DELETE ON t BEGIN INSERT INTO log (x) SELECT "+c+" FROM t WHERE 0; END")
 		}
 	}
+	// The connection's state: a TEMP table that shadows t, with an index
+	// and a trigger of its own, and legacy_alter_table.
+	if g.n(4) == 0 {
+		s.session = append(s.session, `CREATE TEMP TABLE t (z INT, w INT)`, `CREATE INDEX temp.tz ON t (z)`,
+			`CREATE TEMP TRIGGER tzt AFTER INSERT ON temp.t BEGIN INSERT INTO log (x) VALUES (new.z); END`,
+			`INSERT INTO temp.t VALUES (1, 2)`)
+	}
+	if g.n(4) == 0 {
+		s.session = append(s.session, `PRAGMA legacy_alter_table = ON`)
+	}
 	s.remove = s.cols[g.n(ncols)]
 	for _, c := range s.cols {
 		if c != s.remove && s.keep == "" {
@@ -368,6 +379,8 @@ type fzState struct {
 	rows     []string          // rowid (if any) and every column but the removed one
 	compiles map[string]bool   // what a probe of views and triggers probes -> it compiles
 	seq      string
+	temp     []string // the TEMP schema's objects and rows of temp.t
+	pragmas  string   // foreign_keys and legacy_alter_table
 }
 
 func fzOpen(t *testing.T, stmts []string) (*sql.DB, bool) {
@@ -421,6 +434,11 @@ func fzState0(t *testing.T, db *sql.DB, without string) fzState {
 	if rbOne(t, db, `SELECT count(*) FROM main.sqlite_schema WHERE name = 'sqlite_sequence'`) == "1" {
 		st.seq = strings.Join(rbQuery(t, db, `SELECT seq FROM sqlite_sequence WHERE name = 't'`), ",")
 	}
+	st.temp = rbQuery(t, db, `SELECT type, name, tbl_name, sql FROM temp.sqlite_schema ORDER BY name`)
+	if rbOne(t, db, `SELECT count(*) FROM temp.sqlite_schema WHERE name = 't'`) == "1" {
+		st.temp = append(st.temp, rbQuery(t, db, `SELECT * FROM temp.t`)...)
+	}
+	st.pragmas = rbOne(t, db, `PRAGMA foreign_keys`) + "," + rbOne(t, db, `PRAGMA legacy_alter_table`)
 	for key, stmt := range fzProbes(t, db) {
 		rows, err := db.QueryContext(t.Context(), stmt)
 		if err == nil {
@@ -442,9 +460,11 @@ func fzMaskNotNull(col string) string {
 func fzRefersTo(t *testing.T, db *sql.DB, object, column string) bool {
 	t.Helper()
 	before := rbOne(t, db, `SELECT sql FROM main.sqlite_schema WHERE name = ?`, object)
-	rbExec(t, db, "SAVEPOINT probe", "ALTER TABLE main.t RENAME COLUMN "+dialect.QuoteDouble(column)+" TO strata_probe_renamed")
+	legacy := rbOne(t, db, `PRAGMA legacy_alter_table`)
+	rbExec(t, db, "PRAGMA legacy_alter_table = OFF", "SAVEPOINT probe",
+		"ALTER TABLE main.t RENAME COLUMN "+dialect.QuoteDouble(column)+" TO strata_probe_renamed")
 	after := rbOne(t, db, `SELECT sql FROM main.sqlite_schema WHERE name = ?`, object)
-	rbExec(t, db, "ROLLBACK TO probe", "RELEASE probe")
+	rbExec(t, db, "ROLLBACK TO probe", "RELEASE probe", "PRAGMA legacy_alter_table = "+legacy)
 	return after != before
 }
 
@@ -502,7 +522,14 @@ func refusal(err error) bool {
 
 func check(t *testing.T, s genSchema) {
 	ctx := t.Context()
-	base, ok := fzOpen(t, s.stmts)
+	all := append(append([]string(nil), s.stmts...), s.session...)
+	base, ok := fzOpen(t, all)
+	if !ok {
+		return
+	}
+	// SQLite's own RENAME COLUMN, which tells which indexes use a column,
+	// reads them against a TEMP table that shadows t: probe without one.
+	probe, ok := fzOpen(t, s.stmts)
 	if !ok {
 		return
 	}
@@ -510,10 +537,10 @@ func check(t *testing.T, s genSchema) {
 	if full.rows == nil && len(full.cols) == 0 {
 		return
 	}
-	t.Logf("schema:\n%s\nremove %q", strings.Join(s.stmts, ";\n"), s.remove)
+	t.Logf("schema:\n%s\nremove %q", strings.Join(all, ";\n"), s.remove)
 
 	// 1. A rebuild with no change: SQLite reports the same table.
-	db, _ := fzOpen(t, s.stmts)
+	db, _ := fzOpen(t, all)
 	dump := rbDump(t, db)
 	if err := sqlite.RebuildTable(ctx, db, "t", sqlite.AlterColumn(s.keep)); err != nil {
 		if !refusal(err) {
@@ -539,7 +566,7 @@ func check(t *testing.T, s genSchema) {
 		},
 	} {
 		what := []string{"DropColumn", "RebuildTable"}[k]
-		db, _ := fzOpen(t, s.stmts)
+		db, _ := fzOpen(t, all)
 		dump := rbDump(t, db)
 		err := drop(db)
 		results[k] = err
@@ -556,6 +583,10 @@ func check(t *testing.T, s genSchema) {
 		got := fzState0(t, db, "\x00")
 		states[k] = got
 		fzHealthy(t, db, what)
+		rbEqual(t, what+": TEMP objects", got.temp, full.temp)
+		if got.pragmas != full.pragmas {
+			t.Errorf("%s: foreign_keys,legacy_alter_table = %s, were %s", what, got.pragmas, full.pragmas)
+		}
 		rbEqual(t, what+": rows", got.rows, want.rows)
 		if len(got.cols) != len(want.cols) {
 			t.Fatalf("%s: columns %q, want %q", what, got.cols, want.cols)
@@ -584,7 +615,7 @@ func check(t *testing.T, s genSchema) {
 				continue
 			}
 			// dropped: SQLite must see the column in it
-			if !fzRefersTo(t, base, name, s.remove) {
+			if !fzRefersTo(t, probe, name, s.remove) {
 				t.Errorf("%s: index %q was dropped but does not use %q: %s", what, name, s.remove, def)
 			}
 		}
@@ -622,7 +653,7 @@ func check(t *testing.T, s genSchema) {
 	// 3. A rename of the same column, with a forced rebuild: everything
 	// follows the new name.
 	{
-		db, _ := fzOpen(t, s.stmts)
+		db, _ := fzOpen(t, all)
 		newName := "renamed " + s.remove
 		dump := rbDump(t, db)
 		err := sqlite.RebuildTable(ctx, db, "t", sqlite.RenameColumn(s.remove, newName), sqlite.AlterColumn(s.keep))
@@ -639,6 +670,7 @@ func check(t *testing.T, s genSchema) {
 		} else {
 			got := fzState0(t, db, "\x00")
 			fzHealthy(t, db, "rename")
+			rbEqual(t, "rename: TEMP objects", got.temp, full.temp)
 			rbEqual(t, "rename: rows", got.rows, full.rows)
 			var wantCols []string
 			for _, c := range full.cols {
@@ -722,6 +754,10 @@ func fzSame(t *testing.T, what string, a, b fzState) {
 	}
 	if a.seq != b.seq {
 		t.Errorf("%s: sqlite_sequence %q, was %q", what, b.seq, a.seq)
+	}
+	rbEqual(t, what+": TEMP objects", b.temp, a.temp)
+	if a.pragmas != b.pragmas {
+		t.Errorf("%s: foreign_keys,legacy_alter_table = %s, were %s", what, b.pragmas, a.pragmas)
 	}
 	if fmt.Sprint(a.compiles) != fmt.Sprint(b.compiles) {
 		t.Errorf("%s: compiles %v, did %v", what, b.compiles, a.compiles)

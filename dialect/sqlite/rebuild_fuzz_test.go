@@ -48,8 +48,8 @@ type genSchema struct {
 	stmts   []string
 	session []string // TEMP objects and pragmas of the connection, after stmts
 	cols    []string // t's column names
-	remove string
-	keep   string // a column left in place, to force a rebuild with
+	remove  string
+	keep    string // a column left in place, to force a rebuild with
 }
 
 // schemaGen turns the fuzzer's bytes into choices.

@@ -825,3 +825,36 @@ func TestRebuildCasesFromMigrationTools(t *testing.T) {
 		rbHealthy(t, db)
 	})
 }
+
+// TestRebuildOddTableNames rebuilds tables named the way SQLite's
+// alter.test and altertab tests name theirs: quotes, spaces, dots,
+// non-ASCII letters, keywords, with an index, a CHECK naming the table
+// and a trigger each.
+func TestRebuildOddTableNames(t *testing.T) {
+	for _, name := range []string{`t1'x1`, `quoted "name"`, `Ün`, `key`, `x.y`, `main`, `order`, `sqlitex`, `t_t`} {
+		for _, f := range rbDropFuncs {
+			t.Run(name+"/"+f.name, func(t *testing.T) {
+				q := dialect.QuoteDouble(name)
+				db := rbOpen(t,
+					`CREATE TABLE `+q+` (id INTEGER PRIMARY KEY, a TEXT, b INT, CHECK (`+q+`.a <> 'bad'))`,
+					`CREATE INDEX "`+strings.ReplaceAll(name, `"`, `""`)+` a" ON `+q+` (a)`,
+					`CREATE TABLE log (x)`,
+					`CREATE TRIGGER "`+strings.ReplaceAll(name, `"`, `""`)+` tr" AFTER INSERT ON `+q+` BEGIN INSERT INTO log VALUES (new.a); END`,
+					`INSERT INTO `+q+` VALUES (1, 'x', 2)`,
+				)
+				if err := f.drop(t.Context(), db, name, "b"); err != nil {
+					t.Fatal(err)
+				}
+				rbExec(t, db, `INSERT INTO `+q+` (a) VALUES ('y')`)
+				rbEqual(t, "rows", rbQuery(t, db, `SELECT * FROM `+q+` ORDER BY id`), []string{"1|x", "2|y"})
+				rbEqual(t, "log", rbQuery(t, db, `SELECT x FROM log`), []string{"x", "y"})
+				if _, err := db.ExecContext(t.Context(), `INSERT INTO `+q+` (a) VALUES ('bad')`); err == nil {
+					t.Error("the CHECK is gone")
+				}
+				rbEqual(t, "indexes", rbQuery(t, db, `SELECT count(*) FROM pragma_index_list(?)`, name), []string{"1"})
+				rbHealthy(t, db)
+				rbNoScratch(t, db)
+			})
+		}
+	}
+}

@@ -552,6 +552,16 @@ func TestRebuildValidTables(t *testing.T) {
 		{create: `CREATE TABLE t (a INT, b INT, CHECK (t.a >= 0 AND main.t.b >= 0))`, insert: `INSERT INTO t VALUES (1, 1)`},
 		{create: `CREATE TABLE t (a INT, text TEXT, CHECK (CAST(a AS TEXT) <> 'x'))`, insert: `INSERT INTO t VALUES (1, 1)`},
 		{create: `CREATE TABLE t (a INT, "É" INT, "é" INT, "\u212a" INT, k INT)`, insert: `INSERT INTO t VALUES (1, 2, 3, 4, 5)`},
+		{create: `CREATE TABLE t (a generated, b)`},
+		{create: `CREATE TABLE t (a always AS (1), b)`},
+		{create: `CREATE TABLE t (a generated GENERATED ALWAYS AS (b), b)`},
+		{create: `CREATE TABLE t (a int key, b stored, c virtual)`},
+		{create: `CREATE TABLE t (a 'x' 'y', b int(1,2))`},
+		{create: `CREATE TABLE t (a DEFAULT -x'00', b DEFAULT (1) DEFAULT 2)`},
+		{create: `CREATE TABLE t (a, b, CHECK (a > 0) ON CONFLICT FAIL CONSTRAINT c UNIQUE (b))`, insert: `INSERT INTO t VALUES (1, 1)`},
+		{create: `CREATE TABLE t (a REFERENCES p (id) MATCH FULL MATCH SIMPLE, b)`},
+		{create: `CREATE TABLE t (a INT AS (b) STORED NOT NULL, b)`, insert: `INSERT INTO t (b) VALUES (1)`},
+		{create: `CREATE TABLE t (a INTEGER, b, PRIMARY KEY (a COLLATE nocase AUTOINCREMENT))`, insert: `INSERT INTO t (b) VALUES (1)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.create, func(t *testing.T) {

@@ -594,7 +594,12 @@ func parseColumnTo(p []sqlToken, sql string, v colVisitor) (string, error) {
 		return "", fmt.Errorf("bad column name %q", p[0].text)
 	}
 	i := 1
-	for i < len(p) && !isColumnConstraintStart(p[i]) {
+	// GENERATED names a type too, unless GENERATED ALWAYS starts a
+	// generated column.
+	typeWord := func(i int) bool {
+		return !isColumnConstraintStart(p[i]) || p[i].is("GENERATED") && !(i+1 < len(p) && p[i+1].is("ALWAYS"))
+	}
+	for i < len(p) && typeWord(i) {
 		if p[i].punct("(") {
 			j, err := closeParen(p, i)
 			if err != nil {

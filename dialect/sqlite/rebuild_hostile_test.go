@@ -279,6 +279,11 @@ func TestDropColumnNativeChecksDependants(t *testing.T) {
 	}{
 		{"view with a column list over SELECT *", []string{`CREATE VIEW v (a, b, c) AS SELECT * FROM orders`},
 			"orders", "note", "view", "v"},
+		{"TEMP view with a column list over SELECT *", []string{`CREATE TEMP VIEW tv (a, b, c) AS SELECT * FROM main.orders`},
+			"orders", "note", "view", "tv"},
+		{"TEMP trigger on the table reading the column", []string{
+			`CREATE TEMP TRIGGER tt AFTER INSERT ON main.orders BEGIN INSERT INTO audit (order_id, at) VALUES (new.id, new.note); END`},
+			"orders", "note", "trigger", "tt"},
 		{"view over that view", []string{`CREATE VIEW v (a, b, c) AS SELECT * FROM orders`, `CREATE VIEW w AS SELECT a FROM v`},
 			"orders", "note", "view", "v"},
 		{"trigger on another table inserting the column", []string{

@@ -113,7 +113,7 @@ func (g *schemaGen) ref(name string) string {
 	case 0:
 		return "t." + g.ident(name, false)
 	case 1:
-		if bare(name) && !slices.Contains([]string{"desc", "like"}, name) {
+		if bare(name) {
 			return name
 		}
 	}
@@ -134,7 +134,7 @@ func (g *schemaGen) generate() genSchema {
 	}
 	strict := g.n(5) == 0
 	withoutRowid := g.n(5) == 0
-	types := []string{"", "INT", "INTEGER", "TEXT", "REAL", "NUMERIC", "VARCHAR(10)", "BLOB"}
+	types := []string{"", "INT", "INTEGER", "TEXT", "REAL", "NUMERIC", "VARCHAR(10)", "BLOB", "generated", "int key", "'quoted type'", "DECIMAL(10, -2)"}
 	if strict {
 		types = []string{"INT", "INTEGER", "TEXT", "REAL", "ANY"}
 	}

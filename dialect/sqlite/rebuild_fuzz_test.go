@@ -45,11 +45,11 @@ func FuzzRebuild(f *testing.F) {
 // genSchema is one generated database: statements, the table "t" and the
 // column to remove.
 type genSchema struct {
-	stmts   []string
-	session []string // TEMP objects and pragmas of the connection, after stmts
-	cols    []string // t's column names
-	remove  string
-	keep    string // a column left in place, to force a rebuild with
+	stmts  []string
+	onConn []string // TEMP objects and pragmas of the connection, after stmts
+	cols   []string // t's column names
+	remove string
+	keep   string // a column left in place, to force a rebuild with
 }
 
 // schemaGen turns the fuzzer's bytes into choices.
@@ -319,12 +319,12 @@ func (g *schemaGen) generate() genSchema {
 	// The connection's state: a TEMP table that shadows t, with an index
 	// and a trigger of its own, and legacy_alter_table.
 	if g.n(4) == 0 {
-		s.session = append(s.session, `CREATE TEMP TABLE t (z INT, w INT)`, `CREATE INDEX temp.tz ON t (z)`,
+		s.onConn = append(s.onConn, `CREATE TEMP TABLE t (z INT, w INT)`, `CREATE INDEX temp.tz ON t (z)`,
 			`CREATE TEMP TRIGGER tzt AFTER INSERT ON temp.t BEGIN INSERT INTO log (x) VALUES (new.z); END`,
 			`INSERT INTO temp.t VALUES (1, 2)`)
 	}
 	if g.n(4) == 0 {
-		s.session = append(s.session, `PRAGMA legacy_alter_table = ON`)
+		s.onConn = append(s.onConn, `PRAGMA legacy_alter_table = ON`)
 	}
 	s.remove = s.cols[g.n(ncols)]
 	for _, c := range s.cols {
@@ -522,7 +522,7 @@ func refusal(err error) bool {
 
 func check(t *testing.T, s genSchema) {
 	ctx := t.Context()
-	all := append(append([]string(nil), s.stmts...), s.session...)
+	all := append(append([]string(nil), s.stmts...), s.onConn...)
 	base, ok := fzOpen(t, all)
 	if !ok {
 		return

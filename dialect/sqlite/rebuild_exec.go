@@ -21,7 +21,8 @@ type rebuilder struct {
 	name     string // the table's stored name
 	sql      string // its stored CREATE TABLE
 	enforced bool   // foreign keys are enforced and cannot be switched off
-	native   bool   // SQLite's DROP COLUMN was tried and refused
+	native   bool   // SQLite's DROP COLUMN was tried and refused, or must not be
+	shadowed bool   // a TEMP table or view of the same name hides the table
 }
 
 // fkRef is one foreign key of another table that refers to the table.
@@ -77,7 +78,17 @@ func runRebuild(ctx context.Context, ex dialect.Execer, table, op string, change
 	if err != nil {
 		return err
 	}
-	if !inTxn && m.removals == len(changes) && len(m.dropped) == 1 {
+	// SQLite's own DROP COLUMN and RENAME COLUMN read the table's indexes
+	// and triggers against a TEMP table of the same name, when there is
+	// one: they fail, or turn a "column" in an index expression into the
+	// string 'column' and leave the index out of step with the rows. The
+	// rebuild does without DROP COLUMN then, and refuses renames.
+	if err := r.ex.QueryRowContext(ctx, `SELECT count(*) > 0 FROM temp.sqlite_schema WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE`,
+		r.name).Scan(&r.shadowed); err != nil {
+		return fmt.Errorf("look up TEMP tables: %w", err)
+	}
+	r.native = r.shadowed
+	if !inTxn && !r.shadowed && m.removals == len(changes) && len(m.dropped) == 1 {
 		// SQLite's own DROP COLUMN, as a transaction of its own: inside
 		// an explicit transaction it would keep a statement journal of
 		// every page it rewrites, which makes it much slower.
@@ -565,6 +576,12 @@ func (r *rebuilder) renameColumns(ctx context.Context, m *tableModel, changes []
 	}
 	if len(renamed) == 0 {
 		return m, nil
+	}
+	if r.shadowed {
+		i := renamed[0]
+		return nil, fmt.Errorf("rename column %q: a TEMP table or view named %q hides the table on this connection, "+
+			"and SQLite's ALTER TABLE RENAME COLUMN, which does the renaming, would read the table's indexes and triggers against it",
+			cur[i], r.name)
 	}
 	legacy, err := r.pragmaBool(ctx, "legacy_alter_table")
 	if err != nil {

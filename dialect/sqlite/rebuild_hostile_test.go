@@ -873,3 +873,45 @@ func TestRebuildOddTableNames(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuildTempShadowExpressionIndex covers what SQLite's own DROP
+// COLUMN and RENAME COLUMN do while a TEMP table shadows the table: they
+// read an index expression's "a" against the TEMP table, write it back as
+// the string 'a' and leave the index out of step with the rows.
+func TestRebuildTempShadowExpressionIndex(t *testing.T) {
+	setup := []string{
+		`CREATE TABLE t ("x y" NOT NULL DEFAULT 1, c1, c2)`,
+		`CREATE INDEX "ix x y" ON t (CAST("x y" AS TEXT))`,
+		`CREATE VIEW v AS SELECT * FROM t`,
+		`INSERT INTO t VALUES (1, 2, 3), (4, 5, 6)`,
+	}
+	for _, legacy := range []string{"OFF", "ON"} {
+		t.Run("drop/legacy_alter_table="+legacy, func(t *testing.T) {
+			db := rbOpen(t, setup...)
+			rbExec(t, db, `CREATE TEMP TABLE t (z INT, w INT)`, `PRAGMA legacy_alter_table = `+legacy)
+			ix := rbOne(t, db, `SELECT sql FROM main.sqlite_schema WHERE name = 'ix x y'`)
+			if err := sqlite.DropColumn(t.Context(), db, "t", "c1"); err != nil {
+				t.Fatal(err)
+			}
+			if got := rbOne(t, db, `SELECT sql FROM main.sqlite_schema WHERE name = 'ix x y'`); got != ix {
+				t.Errorf("index is now %s, was %s", got, ix)
+			}
+			rbEqual(t, "rows", rbQuery(t, db, `SELECT * FROM main.t ORDER BY 1`), []string{"1|3", "4|6"})
+			rbEqual(t, "index", rbQuery(t, db, `SELECT count(*) FROM main.t INDEXED BY "ix x y" WHERE CAST("x y" AS TEXT) = '4'`), []string{"1"})
+			rbHealthy(t, db)
+		})
+		t.Run("rename/legacy_alter_table="+legacy, func(t *testing.T) {
+			db := rbOpen(t, setup...)
+			rbExec(t, db, `CREATE TEMP TABLE t (z INT, w INT)`, `PRAGMA legacy_alter_table = `+legacy)
+			before := rbDump(t, db)
+			err := sqlite.RebuildTable(t.Context(), db, "t", sqlite.RenameColumn("c1", "c9"))
+			if err == nil || !strings.Contains(err.Error(), "TEMP table") {
+				t.Fatalf("err = %v, want a refusal naming the TEMP table", err)
+			}
+			if after := rbDump(t, db); after != before {
+				t.Errorf("database changed:\n%s\n%s", before, after)
+			}
+			rbHealthy(t, db)
+		})
+	}
+}

@@ -79,6 +79,8 @@
 // are rebuilt; a name is taken literally (it may contain dots), except that
 // a leading "main." is accepted; a TEMP table of the same name is left
 // alone, and the table's indexes and triggers are recreated in the schema
-// they came from. Names are matched as SQLite matches them, folding the
+// they came from. While one hides the table, SQLite's DROP COLUMN and
+// RENAME COLUMN, which would read the table's indexes against it, are not
+// used: columns are removed by the rebuild and renames are refused. Names are matched as SQLite matches them, folding the
 // case of the ASCII letters only.
 package sqlite

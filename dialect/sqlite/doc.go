@@ -49,7 +49,10 @@
 // [DependencyError] naming the object, and nothing changes. When only
 // columns are removed and SQLite's native ALTER TABLE DROP COLUMN accepts
 // them, the native statement does the work in place, which is faster and
-// has the same result.
+// has the same result: every view and trigger is compiled before and after
+// it, as around a rebuild, because SQLite accepts some drops that break a
+// view with a column list over SELECT * or a trigger that writes the
+// column, and such a drop is rolled back and refused.
 //
 // Foreign keys: with PRAGMA foreign_keys on, dropping the old table would
 // run the ON DELETE actions of its child tables and delete or change their
@@ -74,6 +77,10 @@
 // Views, virtual tables, the shadow tables of virtual tables and SQLite's
 // own sqlite_ tables cannot be rebuilt. Only tables of the main database
 // are rebuilt; a name is taken literally (it may contain dots), except that
-// a leading "main." is accepted. Names are matched case-insensitively, as
-// SQLite does.
+// a leading "main." is accepted; a TEMP table of the same name is left
+// alone, and the table's indexes and triggers are recreated in the schema
+// they came from. While one hides the table, SQLite's DROP COLUMN and
+// RENAME COLUMN, which would read the table's indexes against it, are not
+// used: columns are removed by the rebuild and renames are refused. Names are matched as SQLite matches them, folding the
+// case of the ASCII letters only.
 package sqlite

@@ -21,7 +21,8 @@ type rebuilder struct {
 	name     string // the table's stored name
 	sql      string // its stored CREATE TABLE
 	enforced bool   // foreign keys are enforced and cannot be switched off
-	native   bool   // SQLite's DROP COLUMN was tried and refused
+	native   bool   // SQLite's DROP COLUMN was tried and refused, or must not be
+	shadowed bool   // a TEMP table or view of the same name hides the table
 }
 
 // fkRef is one foreign key of another table that refers to the table.
@@ -77,7 +78,17 @@ func runRebuild(ctx context.Context, ex dialect.Execer, table, op string, change
 	if err != nil {
 		return err
 	}
-	if !inTxn && m.removals == len(changes) && len(m.dropped) == 1 {
+	// SQLite's own DROP COLUMN and RENAME COLUMN read the table's indexes
+	// and triggers against a TEMP table of the same name, when there is
+	// one: they fail, or turn a "column" in an index expression into the
+	// string 'column' and leave the index out of step with the rows. The
+	// rebuild does without DROP COLUMN then, and refuses renames.
+	if err := r.ex.QueryRowContext(ctx, `SELECT count(*) > 0 FROM temp.sqlite_schema WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE`,
+		r.name).Scan(&r.shadowed); err != nil {
+		return fmt.Errorf("look up TEMP tables: %w", err)
+	}
+	r.native = r.shadowed
+	if !inTxn && !r.shadowed && m.removals == len(changes) && len(m.dropped) == 1 {
 		// SQLite's own DROP COLUMN, as a transaction of its own: inside
 		// an explicit transaction it would keep a statement journal of
 		// every page it rewrites, which makes it much slower.
@@ -90,10 +101,15 @@ func runRebuild(ctx context.Context, ex dialect.Execer, table, op string, change
 	return r.atomically(ctx, fk, inTxn, func() error { return r.work(ctx, m, changes) })
 }
 
-// autocommitDrop removes one column with ALTER TABLE DROP COLUMN outside
-// any transaction, after the checks SQLite does not make. It reports false
-// when SQLite refuses, which it does before changing anything.
-func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (bool, error) {
+// autocommitDrop removes one column with ALTER TABLE DROP COLUMN on a
+// connection outside any transaction, after the checks SQLite does not
+// make. SQLite lets a drop through that breaks a view with a column list
+// over SELECT * or a trigger that writes the column, so every view and
+// trigger is compiled before and after it, in a transaction that is rolled
+// back if one broke; a schema without views and triggers has nothing to
+// compile, and the statement runs alone. It reports false when SQLite
+// refuses, which it does before changing anything.
+func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (done bool, err error) {
 	refs, err := r.children(ctx)
 	if err != nil {
 		return false, err
@@ -105,11 +121,59 @@ func (r *rebuilder) autocommitDrop(ctx context.Context, m *tableModel) (bool, er
 	if err := r.blockers(m, refs, triggers); err != nil {
 		return false, err
 	}
+	before, err := r.compileAll(ctx, triggers)
+	if err != nil {
+		return false, err
+	}
+	if len(before.views) == 0 && len(triggers) == 0 {
+		// Nothing can break: let the drop be its own transaction, which
+		// spares SQLite a statement journal of every page it rewrites.
+		if err := r.exec(ctx, "ALTER TABLE main."+quoteName(r.name)+" DROP COLUMN "+quoteName(m.dropped[0].name)); err != nil {
+			if refused(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("drop column %q: %w", m.dropped[0].name, err)
+		}
+		return true, nil
+	}
+	if err := r.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	cleanup := context.WithoutCancel(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
+		}
+		if err != nil || !done {
+			if e := r.exec(cleanup, "ROLLBACK"); e != nil {
+				err = errors.Join(err, fmt.Errorf("roll back: %w", e))
+			}
+			return
+		}
+		if e := r.exec(cleanup, "COMMIT"); e != nil {
+			done, err = false, errors.Join(fmt.Errorf("commit: %w", e), r.exec(cleanup, "ROLLBACK"))
+		}
+	}()
+	// The schema may have changed between the checks and BEGIN.
+	var now string
+	if err := r.ex.QueryRowContext(ctx, `SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?`, r.name).Scan(&now); err != nil {
+		return false, fmt.Errorf("read table: %w", err)
+	}
+	if now != r.sql {
+		return false, nil // the rebuild path reads it again
+	}
 	if err := r.exec(ctx, "ALTER TABLE main."+quoteName(r.name)+" DROP COLUMN "+quoteName(m.dropped[0].name)); err != nil {
 		if refused(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("drop column %q: %w", m.dropped[0].name, err)
+	}
+	after, err := r.compileAll(ctx, triggers)
+	if err != nil {
+		return false, err
+	}
+	if err := r.compare(ctx, before, after, m.droppedNames()); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -123,7 +187,7 @@ func (r *rebuilder) lookup(ctx context.Context, table string) error {
 		return typ, err
 	}
 	typ, err := find(table)
-	if errors.Is(err, sql.ErrNoRows) && len(table) > 5 && strings.EqualFold(table[:5], "main.") {
+	if errors.Is(err, sql.ErrNoRows) && len(table) > 5 && foldEq(table[:5], "main.") {
 		typ, err = find(table[5:])
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -135,7 +199,7 @@ func (r *rebuilder) lookup(ctx context.Context, table string) error {
 	if typ == "view" {
 		return fmt.Errorf("%q is a view, not a table", r.name)
 	}
-	if len(r.name) >= 7 && strings.EqualFold(r.name[:7], "sqlite_") {
+	if len(r.name) >= 7 && foldEq(r.name[:7], "sqlite_") {
 		return fmt.Errorf("%q is an internal SQLite table", r.name)
 	}
 	if toks, _ := sqlTokens(r.sql); len(toks) > 1 && toks[1].is("VIRTUAL") {
@@ -295,13 +359,26 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 	if err := r.blockers(m, refs, triggers); err != nil {
 		return err
 	}
+	var before *compileResult
+	if len(m.dropped) > 0 {
+		if before, err = r.compileAll(ctx, triggers); err != nil {
+			return err
+		}
+	}
 	if m.removals == len(changes) && len(m.dropped) > 0 && !r.native {
 		ok, err := r.nativeDrop(ctx, m)
 		if err != nil {
 			return err
 		}
 		if ok {
-			return nil
+			// SQLite checks less than the rebuild does: compile every
+			// view and trigger again, and the caller's error return
+			// rolls the drop back.
+			after, err := r.compileAll(ctx, triggers)
+			if err != nil {
+				return err
+			}
+			return r.compare(ctx, before, after, m.droppedNames())
 		}
 	}
 	if r.enforced {
@@ -310,7 +387,7 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 			parts = append(parts, "it has foreign keys")
 		}
 		for _, f := range refs {
-			if !strings.EqualFold(f.child, r.name) {
+			if !foldEq(f.child, r.name) {
 				parts = append(parts, fmt.Sprintf("table %q refers to it", f.child))
 				break
 			}
@@ -331,14 +408,14 @@ func (r *rebuilder) work(ctx context.Context, m *tableModel, changes []Change) e
 			return err
 		}
 	}
-	return r.rebuild(ctx, renamed, triggers, refs)
+	return r.rebuild(ctx, renamed, triggers, refs, before)
 }
 
 // children lists the foreign keys of other tables (and the table itself)
 // that refer to the table.
 func (r *rebuilder) children(ctx context.Context) ([]fkRef, error) {
 	rows, err := r.ex.QueryContext(ctx, `SELECT m.name, f."from", f."to"
-		FROM main.sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
+		FROM main.sqlite_schema AS m, pragma_foreign_key_list(m.name, 'main') AS f
 		WHERE m.type = 'table' AND f."table" = ? COLLATE NOCASE`, r.name)
 	if err != nil {
 		return nil, fmt.Errorf("list foreign keys: %w", err)
@@ -397,7 +474,7 @@ func (r *rebuilder) blockers(m *tableModel, refs []fkRef, triggers []trigDef) er
 	}
 	pk := m.old.primaryKey()
 	for _, f := range refs {
-		if strings.EqualFold(f.child, r.name) {
+		if foldEq(f.child, r.name) {
 			continue // the table's own foreign keys are edited with it
 		}
 		var hit []string
@@ -411,7 +488,7 @@ func (r *rebuilder) blockers(m *tableModel, refs []fkRef, triggers []trigDef) er
 		}
 	}
 	for _, t := range triggers {
-		if !strings.EqualFold(t.head.table, r.name) {
+		if !foldEq(t.head.table, r.name) {
 			continue
 		}
 		for _, c := range intersectFold(t.head.updateOf, dropped) {
@@ -500,6 +577,12 @@ func (r *rebuilder) renameColumns(ctx context.Context, m *tableModel, changes []
 	if len(renamed) == 0 {
 		return m, nil
 	}
+	if r.shadowed {
+		i := renamed[0]
+		return nil, fmt.Errorf("rename column %q: a TEMP table or view named %q hides the table on this connection, "+
+			"and SQLite's ALTER TABLE RENAME COLUMN, which does the renaming, would read the table's indexes and triggers against it",
+			cur[i], r.name)
+	}
 	legacy, err := r.pragmaBool(ctx, "legacy_alter_table")
 	if err != nil {
 		return nil, err
@@ -523,7 +606,7 @@ func (r *rebuilder) renameColumns(ctx context.Context, m *tableModel, changes []
 	clash := map[int]bool{}
 	for _, i := range renamed {
 		for j := range cur {
-			if strings.EqualFold(final[i], cur[j]) {
+			if foldEq(final[i], cur[j]) {
 				clash[i] = true
 				if removed[j] {
 					clash[j] = true
@@ -570,7 +653,9 @@ func freeName(base string, taken []string) string {
 }
 
 // rebuild is steps 4 to 10 of SQLite's procedure.
-func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigDef, refs []fkRef) error {
+//
+// before is what compiled before anything changed, when columns are removed.
+func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigDef, refs []fkRef, before *compileResult) error {
 	dropped := m.droppedNames()
 	var indexes [][2]string
 	rows, err := r.ex.QueryContext(ctx, `SELECT name, sql FROM main.sqlite_schema
@@ -590,12 +675,6 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list indexes: %w", err)
 	}
-	var before *compileResult
-	if len(dropped) > 0 {
-		if before, err = r.compileAll(ctx, triggers); err != nil {
-			return err
-		}
-	}
 	seq, err := r.sequence(ctx)
 	if err != nil {
 		return err
@@ -605,7 +684,7 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		return err
 	}
 
-	if err := r.exec(ctx, "CREATE TABLE main."+quoteName(scratch)+m.def.body()); err != nil {
+	if err := r.exec(ctx, "CREATE TABLE main."+quoteName(scratch)+unqualify(m.def.body(), r.name)); err != nil {
 		return fmt.Errorf("create new table: %w", err)
 	}
 	if err := r.copyRows(ctx, m, scratch); err != nil {
@@ -634,6 +713,12 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 	if err != nil {
 		return fmt.Errorf("rename new table: %w", err)
 	}
+	if !seq.Valid && m.def.hasAutoincrement() {
+		// The copy made the counter; the old table had none.
+		if err := r.exec(ctx, `DELETE FROM main.sqlite_sequence WHERE name = ?`, r.name); err != nil {
+			return fmt.Errorf("restore AUTOINCREMENT counter: %w", err)
+		}
+	}
 	if seq.Valid && m.def.hasAutoincrement() {
 		res, err := r.ex.ExecContext(ctx, `UPDATE main.sqlite_sequence SET seq = max(seq, ?) WHERE name = ?`, seq.Int64, r.name)
 		if err == nil {
@@ -647,19 +732,21 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 		}
 	}
 	for _, ix := range indexes {
-		tail, err := indexTail(ix[1])
+		d, err := parseIndexSQL(ix[1])
 		if err != nil {
 			return fmt.Errorf("parse index %q: %w", ix[0], err)
 		}
-		if len(mentions(tail, dropped)) > 0 {
+		if len(indexMentions(d, dropped)) > 0 {
 			continue // it goes with the column
 		}
-		if err := r.exec(ctx, ix[1]); err != nil {
+		// in main by name: unqualified, it would go to a TEMP table of
+		// the same name
+		if err := r.exec(ctx, inMain(ix[1], "INDEX")); err != nil {
 			return fmt.Errorf("recreate index %q: %w", ix[0], err)
 		}
 	}
 	for _, t := range triggers {
-		if !strings.EqualFold(t.head.table, r.name) {
+		if !foldEq(t.head.table, r.name) {
 			continue
 		}
 		if t.schema == "temp" {
@@ -671,8 +758,12 @@ func (r *rebuilder) rebuild(ctx context.Context, m *tableModel, triggers []trigD
 				continue // it was on a temp table of the same name
 			}
 		}
-		stmt := t.sql
+		// A main trigger goes back to main by its name, a TEMP one on the
+		// table by the table's: unqualified, either would go to a TEMP
+		// table of the same name.
+		stmt := inMain(t.sql, "TRIGGER")
 		if t.schema == "temp" {
+			stmt = triggerOnMain(t.sql)
 			if toks, err := sqlTokens(stmt); err == nil && len(toks) > 1 && toks[0].is("CREATE") && toks[1].is("TRIGGER") {
 				stmt = stmt[:toks[0].end] + " TEMP" + stmt[toks[0].end:]
 			}
@@ -736,7 +827,7 @@ func (r *rebuilder) copyRows(ctx context.Context, m *tableModel, scratch string)
 
 func hasColumnFold(d *tableDef, name string) bool {
 	for _, c := range d.columns() {
-		if strings.EqualFold(c.name, name) {
+		if foldEq(c.name, name) {
 			return true
 		}
 	}
@@ -829,7 +920,7 @@ func (r *rebuilder) compileAll(ctx context.Context, triggers []trigDef) (*compil
 }
 
 func groupKey(t trigDef) string {
-	return t.schema + "\x00" + strings.ToLower(t.head.table) + "\x00" + t.head.event
+	return t.schema + "\x00" + lowerASCII(t.head.table) + "\x00" + t.head.event
 }
 
 func errText(err error) string {

@@ -53,7 +53,7 @@ func newModel(table, sql string, work []string, changes []Change) (*tableModel, 
 
 func (m *tableModel) column(name string) (*colDef, error) {
 	for _, c := range m.def.columns() {
-		if strings.EqualFold(c.work, name) {
+		if foldEq(c.work, name) {
 			return c, nil
 		}
 	}
@@ -90,7 +90,7 @@ func (m *tableModel) droppedNames() []string {
 	return names
 }
 
-func (m *tableModel) isSelf(parent string) bool { return strings.EqualFold(parent, m.table) }
+func (m *tableModel) isSelf(parent string) bool { return foldEq(parent, m.table) }
 
 func (m *tableModel) removeColumn(name string) error {
 	m.removals++
@@ -393,7 +393,7 @@ func (m *tableModel) dropWhere(match func(c *colDef, k *consDef) bool) int {
 }
 
 func (m *tableModel) dropConstraint(name string) error {
-	if m.dropWhere(func(_ *colDef, k *consDef) bool { return k.name != "" && strings.EqualFold(k.name, name) }) == 0 {
+	if m.dropWhere(func(_ *colDef, k *consDef) bool { return k.name != "" && foldEq(k.name, name) }) == 0 {
 		return fmt.Errorf("drop constraint: no constraint named %q", name)
 	}
 	return nil
@@ -426,7 +426,7 @@ func (m *tableModel) dropByColumns(kind string, cols []string) error {
 	colKind := map[string]string{kUnique: kUnique, kForeignKey: kReferences}[kind]
 	n := m.dropWhere(func(c *colDef, k *consDef) bool {
 		if c != nil {
-			return k.kind == colKind && len(names) == 1 && strings.EqualFold(c.name, names[0])
+			return k.kind == colKind && len(names) == 1 && foldEq(c.name, names[0])
 		}
 		return k.kind == kind && sameSet(k.cols)
 	})

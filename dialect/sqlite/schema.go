@@ -61,7 +61,7 @@ type inspIndexRow struct{ table, name, sql string }
 const inspUserObject = `name NOT LIKE 'sqlite\_%' ESCAPE '\' AND tbl_name NOT LIKE 'sqlite\_%' ESCAPE '\'`
 
 func (in *inspState) table(name string) *inspTable {
-	return in.tables[strings.ToLower(name)]
+	return in.tables[lowerASCII(name)]
 }
 
 // objects reads sqlite_schema: the tables, indexes, views and triggers.
@@ -83,7 +83,7 @@ func (in *inspState) objects(ctx context.Context, q dialect.Execer) error {
 		switch typ {
 		case "table":
 			t := &inspTable{t: &schema.Table{Name: name}, def: inspParseTable(text)}
-			in.tables[strings.ToLower(name)] = t
+			in.tables[lowerASCII(name)] = t
 			in.order = append(in.order, t)
 			in.s.Tables = append(in.s.Tables, t.t)
 		case "index":
@@ -139,10 +139,10 @@ func (in *inspState) finish() {
 		for _, c := range d.cols {
 			col := &schema.Column{Name: c.name, Type: c.typ, Nullable: !c.notNull, Default: c.dflt,
 				Collation: c.collation, Generated: c.generated, Stored: c.stored}
-			if d.autoincrement && len(d.pk) == 1 && strings.EqualFold(d.pk[0], c.name) {
+			if d.autoincrement && len(d.pk) == 1 && foldEq(d.pk[0], c.name) {
 				col.Identity = "AUTOINCREMENT"
 			}
-			if d.withoutRowid && slices.ContainsFunc(d.pk, func(p string) bool { return strings.EqualFold(p, c.name) }) {
+			if d.withoutRowid && slices.ContainsFunc(d.pk, func(p string) bool { return foldEq(p, c.name) }) {
 				col.Nullable = false // SQLite enforces it
 			}
 			t.t.Columns = append(t.t.Columns, col)
@@ -151,7 +151,7 @@ func (in *inspState) finish() {
 			t.t.PrimaryKey = &schema.PrimaryKey{Name: d.pkName, Columns: d.pk}
 		}
 		for _, u := range d.uniques {
-			if !slices.EqualFunc(u.cols, d.pk, strings.EqualFold) { // SQLite makes no index for it
+			if !slices.EqualFunc(u.cols, d.pk, foldEq) { // SQLite makes no index for it
 				t.t.Uniques = append(t.t.Uniques, &schema.Unique{Name: u.name, Columns: u.cols})
 			}
 		}
@@ -226,7 +226,7 @@ type inspForeignKeySQL struct {
 // table declares it; name itself if there is none.
 func (d *inspTableSQL) column(name string) string {
 	for _, c := range d.cols {
-		if strings.EqualFold(c.name, name) {
+		if foldEq(c.name, name) {
 			return c.name
 		}
 	}
@@ -236,7 +236,7 @@ func (d *inspTableSQL) column(name string) string {
 // collation returns the declared collation of the column called name.
 func (d *inspTableSQL) collation(name string) string {
 	for _, c := range d.cols {
-		if strings.EqualFold(c.name, name) {
+		if foldEq(c.name, name) {
 			return c.collation
 		}
 	}
@@ -278,7 +278,7 @@ func inspParseTable(stmt string) *inspTableSQL {
 	opts, _ := lexSQL(h.options)
 	for o := range topLevel(opts) {
 		if len(o) > 0 {
-			d.options = append(d.options, strings.ToUpper(inspJoin(o)))
+			d.options = append(d.options, upperASCII(inspJoin(o)))
 		}
 	}
 	return d
@@ -310,7 +310,7 @@ func (v *inspTableVisitor) constraint(k consDef) {
 	case kDefault:
 		c.dflt = inspDefault(k.expr)
 	case kCollate:
-		c.collation = strings.ToUpper(k.collation)
+		c.collation = upperASCII(k.collation)
 	case kGenerated:
 		c.generated, c.stored = inspJoin(k.expr), k.stored
 	case kPrimaryKey, kUnique, kCheck, kReferences:
@@ -378,7 +378,7 @@ func inspParseIndex(stmt string) inspIndexSQL {
 			part = part[:n-1]
 		}
 		if n := len(part); n > 1 && part[n-2].is("COLLATE") {
-			if c := strings.ToUpper(part[n-1].ident()); c != "BINARY" {
+			if c := upperASCII(part[n-1].ident()); c != "BINARY" {
 				p.Collation = c
 			}
 			part = part[:n-2]
@@ -408,7 +408,7 @@ func inspType(typ string) string {
 	toks, _ := lexSQL(typ)
 	for i := range toks {
 		if toks[i].kind == tkWord {
-			toks[i].text = strings.ToUpper(toks[i].text)
+			toks[i].text = upperASCII(toks[i].text)
 		}
 	}
 	return inspJoin(toks)

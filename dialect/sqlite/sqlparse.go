@@ -39,8 +39,60 @@ type sqlToken struct {
 
 // is reports whether t is the bare keyword kw (case-insensitive).
 func (t sqlToken) is(kw string) bool {
-	// A letter's non-ASCII case variants are longer than it.
-	return t.kind == tkWord && len(t.text) >= len(kw) && strings.EqualFold(t.text, kw)
+	return t.kind == tkWord && foldEq(t.text, kw)
+}
+
+// foldEq reports whether a and b are the same identifier to SQLite, which
+// folds the case of the ASCII letters A to Z only (sqlite3StrICmp): "é" and
+// "É", "k" and the Kelvin sign, are different names.
+func foldEq(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if x, y := a[i], b[i]; x != y && lowerByte(x) != lowerByte(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// lowerASCII folds s the way SQLite folds identifiers: A to Z only. Bytes
+// that are not ASCII, valid UTF-8 or not, are left as they are.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lowerByte(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// upperASCII is lowerASCII's counterpart, for keywords.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func (t sqlToken) punct(p string) bool { return t.kind == tkPunct && t.text == p }
@@ -246,6 +298,7 @@ const (
 	kForeignKey = "FOREIGN KEY"
 	kGenerated  = "GENERATED"
 	kName       = "CONSTRAINT" // a CONSTRAINT name that names nothing
+	kDefer      = "DEFERRABLE" // a column's DEFERRABLE clause apart from its REFERENCES; folded into it
 )
 
 // consDef is one column or table constraint.
@@ -513,7 +566,7 @@ func isColumnConstraintStart(t sqlToken) bool {
 	case 'u':
 		return t.is("UNIQUE")
 	case 'd':
-		return t.is("DEFAULT")
+		return t.is("DEFAULT") || t.is("DEFERRABLE")
 	case 'r':
 		return t.is("REFERENCES")
 	case 'g':
@@ -541,7 +594,12 @@ func parseColumnTo(p []sqlToken, sql string, v colVisitor) (string, error) {
 		return "", fmt.Errorf("bad column name %q", p[0].text)
 	}
 	i := 1
-	for i < len(p) && !isColumnConstraintStart(p[i]) {
+	// GENERATED names a type too, unless GENERATED ALWAYS starts a
+	// generated column.
+	typeWord := func(i int) bool {
+		return !isColumnConstraintStart(p[i]) || p[i].is("GENERATED") && !(i+1 < len(p) && p[i+1].is("ALWAYS"))
+	}
+	for i < len(p) && typeWord(i) {
 		if p[i].punct("(") {
 			j, err := closeParen(p, i)
 			if err != nil {
@@ -674,9 +732,9 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 				if i > len(p) {
 					return errors.New("truncated foreign key clause")
 				}
-				act := strings.ToUpper(p[action].text)
+				act := upperASCII(p[action].text)
 				if i == action+2 {
-					act += " " + strings.ToUpper(p[action+1].text)
+					act += " " + upperASCII(p[action+1].text)
 				}
 				switch { // ON INSERT, which SQLite accepts, does nothing
 				case event.is("DELETE"):
@@ -727,6 +785,12 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 			}
 			k.kind = kPrimaryKey
 			if !isColumn {
+				// PRIMARY KEY (a AUTOINCREMENT) is the table-level form
+				if g := i; g < len(p) && p[g].punct("(") {
+					if end, err := closeParen(p, g); err == nil && end-2 > g && p[end-2].is("AUTOINCREMENT") {
+						k.autoinc = true
+					}
+				}
 				if k.cols, err = colList(); err != nil {
 					return err
 				}
@@ -743,7 +807,7 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 				k.autoinc = true
 				i++
 			}
-		case isColumn && at("NOT"):
+		case isColumn && at("NOT") && !(i+1 < len(p) && p[i+1].is("DEFERRABLE")):
 			i++
 			if err := need("NULL"); err != nil {
 				return err
@@ -827,6 +891,23 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 			if err := foreignKey(k); err != nil {
 				return err
 			}
+		case isColumn && (at("DEFERRABLE") || at("NOT") && i+1 < len(p) && p[i+1].is("DEFERRABLE")):
+			// A DEFERRABLE clause of its own, as in REFERENCES p NOT NULL
+			// DEFERRABLE: SQLite applies it to the foreign key declared
+			// last, which is the column's own when it has one.
+			k.deferrable = at("DEFERRABLE")
+			if at("NOT") {
+				i++
+			}
+			i++
+			if at("INITIALLY") {
+				if i+1 >= len(p) || !p[i+1].is("DEFERRED") && !p[i+1].is("IMMEDIATE") {
+					return fmt.Errorf("expected DEFERRED or IMMEDIATE at offset %d", tokOffset(p, i+1, sql))
+				}
+				k.deferred = k.deferrable && p[i+1].is("DEFERRED")
+				i += 2
+			}
+			k.kind = kDefer
 		case isColumn && (at("GENERATED") || at("AS")):
 			if at("GENERATED") {
 				i++
@@ -851,13 +932,38 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 		k.text = sql[p[start].pos:p[i-1].end]
 		return nil
 	}
+	var out []consDef
+	flush := func() {
+		for _, k := range out {
+			found(k)
+		}
+	}
 	for i < len(p) {
 		var k consDef
 		if err := next(&k); err != nil {
+			flush()
 			return err
 		}
-		found(k)
+		if k.kind != kDefer {
+			out = append(out, k)
+			continue
+		}
+		// Fold the clause into the column's REFERENCES, so that the
+		// foreign key carries it and goes where the REFERENCES goes.
+		r := -1
+		for j := range out {
+			if out[j].kind == kReferences {
+				r = j
+			}
+		}
+		if r < 0 || k.name != "" {
+			flush()
+			return fmt.Errorf("%s apart from a REFERENCES clause of the column is not supported: SQLite applies it to the foreign key declared last, which may be another column's", k.text)
+		}
+		out[r].deferrable, out[r].deferred = k.deferrable, k.deferred
+		out[r].text += " " + k.text
 	}
+	flush()
 	return nil
 }
 
@@ -920,4 +1026,4 @@ var sqlKeywords = func() map[string]bool {
 	return m
 }()
 
-func isKeyword(s string) bool { return sqlKeywords[strings.ToUpper(s)] }
+func isKeyword(s string) bool { return sqlKeywords[upperASCII(s)] }

@@ -136,36 +136,40 @@ func (c myConn) args(mariadb bool) []string {
 	return args
 }
 
-// optionData returns the option file that gives the tools the password.
-// It never touches the disk: the tools read it from a pipe.
-func (c myConn) optionData() ([]byte, error) {
+// optionData returns the option file that gives the tools the password,
+// and the environment to add. It never touches the disk: the tools read
+// the file from a pipe. A password an option file cannot hold (one with
+// both kinds of quote, or a line break) goes in MYSQL_PWD instead, which
+// only the same user can read, and only while the tool runs.
+func (c myConn) optionData() ([]byte, []string, error) {
 	var b strings.Builder
 	b.WriteString("[client]\n")
-	if c.password != "" {
-		v := c.password
-		if strings.ContainsAny(v, "\n\r\x00") {
-			return nil, errors.New("MySQL DSN: the password contains a line break or NUL, which option files cannot hold")
-		}
+	v := c.password
+	if strings.ContainsRune(v, 0) {
+		return nil, nil, errors.New("MySQL DSN: the password contains a NUL byte")
+	}
+	if strings.ContainsAny(v, "\n\r") || strings.Contains(v, `"`) && strings.Contains(v, `'`) {
+		return []byte(b.String()), []string{"MYSQL_PWD=" + v}, nil
+	}
+	if v != "" {
 		q := `"`
 		if strings.Contains(v, `"`) {
-			if strings.Contains(v, `'`) {
-				return nil, errors.New("MySQL DSN: the password contains both kinds of quote, which option files cannot hold")
-			}
 			q = `'`
 		}
 		b.WriteString("password=" + q + strings.ReplaceAll(v, `\`, `\\`) + q + "\n")
 	}
 	if b.Len() > maxSecret {
-		return nil, errors.New("MySQL DSN: the password is too long")
+		return nil, nil, errors.New("MySQL DSN: the password is too long")
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String()), nil, nil
 }
 
 func (m *MySQL) conn() (myConn, error) { return parseMySQLDSN(m.dsn) }
 
 // Describe names the database after DATABASE() and checks that the DSN
 // names the same one as conn.
-func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
+func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (info Info, err error) {
+	defer func() { err = hideSecrets(err, m.dsn) }()
 	c, err := m.conn()
 	if err != nil {
 		return Info{}, err
@@ -183,7 +187,8 @@ func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
 // Backup runs the dump tool into path, counting the rows of every table
 // as the dump is written, and appends those counts to the file; see
 // [MySQL.Verify].
-func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
+func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	defer func() { err = hideSecrets(err, m.dsn) }()
 	c, err := m.conn()
 	if err != nil {
 		return err
@@ -192,7 +197,7 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
 	if err != nil {
 		return err
 	}
-	opt, err := c.optionData()
+	opt, env, err := c.optionData()
 	if err != nil {
 		return err
 	}
@@ -225,7 +230,7 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
 		io.Copy(io.Discard, pr)
 		scanned <- result{st, err}
 	}()
-	err = tool{name: filepath.Base(dump), path: dump, args: args, secret: opt, out: io.MultiWriter(f, pw)}.run(ctx)
+	err = tool{name: filepath.Base(dump), path: dump, args: args, secret: opt, env: env, out: io.MultiWriter(f, pw)}.run(ctx)
 	pw.Close()
 	res := <-scanned
 	if err != nil {

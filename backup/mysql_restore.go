@@ -18,6 +18,7 @@ import (
 // loaded without error and every table has the rows the dump holds, swaps
 // the tables in; see [MySQL].
 func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	defer func() { err = hideSecrets(err, m.dsn) }()
 	c, err := m.conn()
 	if err != nil {
 		return err
@@ -29,7 +30,7 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 	if _, err := m.Describe(ctx, conn); err != nil {
 		return err
 	}
-	opt, err := c.optionData()
+	opt, env, err := c.optionData()
 	if err != nil {
 		return err
 	}
@@ -95,6 +96,7 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 		path:   client,
 		args:   append(c.args(mariadb), "--default-character-set=utf8mb4", "--database="+scratch),
 		secret: opt,
+		env:    env,
 		stdin:  io.TeeReader(f, h),
 	}.run(ctx)
 	if err != nil {

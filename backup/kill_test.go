@@ -1,0 +1,334 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-go/strata/internal/testdb/mytest"
+	"github.com/strata-go/strata/internal/testdb/pgtest"
+)
+
+// The kill tests run a backup or restore in a child process (this test
+// binary, started again with killHelperEnv set) and SIGKILL it at a random
+// moment. Then no process it started may be left running, the database
+// must be either as it was or as the backup has it (tables, columns,
+// constraints, rows), and the password must not be in any file the child
+// could have written or in its output.
+const (
+	killHelperEnv = "STRATA_TEST_KILL_HELPER" // "backup" or "restore"
+	killMarkEnv   = "STRATA_TEST_KILL_MARK"   // inherited by the tools: finds orphans
+	// killCountEnv raises the number of kills per dialect and operation.
+	killCountEnv = "STRATA_TEST_KILLS"
+)
+
+func TestMain(m *testing.M) {
+	if op := os.Getenv(killHelperEnv); op != "" {
+		os.Exit(killHelper(op))
+	}
+	os.Exit(m.Run())
+}
+
+// killHelper is the child: it backs up or restores and exits 0.
+func killHelper(op string) int {
+	dialect, dsn, arg := os.Getenv("STRATA_TEST_KILL_DIALECT"), os.Getenv("STRATA_TEST_KILL_DSN"), os.Getenv("STRATA_TEST_KILL_ARG")
+	driver, b := "mysql", Backuper(NewMySQL(dsn))
+	if dialect == "postgres" {
+		driver, b = "pgx", NewPostgres(dsn)
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if op == "backup" {
+		_, err = Create(ctx, b, c, Options{Dir: arg})
+	} else {
+		err = Restore(ctx, b, c, arg)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+type killCase struct {
+	dialect   string
+	admin     *sql.Conn // for checks
+	dsn       string    // with a password, for the child
+	password  string
+	backup    File
+	old, want string // snapshots: before the restore, in the backup
+	snapshot  func(t *testing.T) string
+}
+
+func killCount() int {
+	if n, err := strconv.Atoi(os.Getenv(killCountEnv)); err == nil && n > 0 {
+		return n
+	}
+	return 6
+}
+
+// killSecret is an awkward password: a quote, #, ?, @, spaces. (One
+// with both kinds of quote goes to the MySQL tools in the environment.)
+const killSecret = `k1ll"ed pw #?@ &=%\`
+
+func TestKillMySQL(t *testing.T) {
+	db, dsn := mytest.New(t)
+	c := conn(t, db)
+	cfg, err := parseMySQLDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := "strata_kl_" + strings.TrimPrefix(cfg.dbname, "strata_test_")[:8]
+	quoted := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(killSecret)
+	mustExec(t, c, "CREATE USER '"+user+"'@'%' IDENTIFIED BY '"+quoted+"'",
+		"GRANT ALL ON `"+cfg.dbname+"`.* TO '"+user+"'@'%'",
+		"GRANT ALL ON `strata\\_restore\\_%`.* TO '"+user+"'@'%'")
+	t.Cleanup(func() { db.Exec("DROP USER '" + user + "'@'%'") })
+	userDSN := user + ":" + killSecret + "@tcp(" + cfg.host + ":" + cfg.port + ")/" + cfg.dbname
+	mustExec(t, c,
+		"CREATE TABLE parent (id int PRIMARY KEY, name varchar(200))",
+		"CREATE TABLE child (id int AUTO_INCREMENT PRIMARY KEY, parent_id int, body text, CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent(id))",
+		"CREATE TABLE schema_version (id varchar(100) PRIMARY KEY)",
+		"INSERT INTO schema_version VALUES ('0001'), ('0002')",
+	)
+	// The trigger's definer is the user: creating one for another user
+	// takes a privilege the user lacks.
+	udb, err := sql.Open("mysql", userDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udb.Close()
+	mustExec(t, udb, "CREATE TRIGGER parent_bi BEFORE INSERT ON parent FOR EACH ROW SET NEW.name = TRIM(NEW.name)")
+	fillRows(t, c, 60000, "(%d, 'parent %d')", "INSERT INTO parent VALUES ")
+	fillRows(t, c, 60000, "(%d, '"+strings.Repeat("x", 100)+" %d')", "INSERT INTO child (parent_id, body) VALUES ")
+	snap := func(t *testing.T) string { return myFullSnapshot(t, c) }
+	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap},
+		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
+	prefix := scratchPrefix(cfg.dbname)
+	if left := names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix); len(left) > 0 {
+		t.Errorf("scratch databases left after a completed restore: %v", left)
+	}
+}
+
+func TestKillPostgres(t *testing.T) {
+	db, dsn := pgtest.New(t)
+	c := conn(t, db)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), killSecret)
+	mustExec(t, c,
+		"CREATE TABLE parent (id int PRIMARY KEY, name text)",
+		"CREATE TABLE child (id serial PRIMARY KEY, parent_id int REFERENCES parent(id), body text)",
+		"CREATE TABLE schema_version (id text PRIMARY KEY)",
+		"INSERT INTO schema_version VALUES ('0001'), ('0002')",
+	)
+	fillRows(t, c, 60000, "(%d, 'parent %d')", "INSERT INTO parent VALUES ")
+	fillRows(t, c, 60000, "(%d, '"+strings.Repeat("x", 100)+" %d')", "INSERT INTO child (parent_id, body) VALUES ")
+	snap := func(t *testing.T) string { return serverSnapshot(t, c, pgSchema) }
+	runKills(t, &killCase{dialect: "postgres", admin: c, dsn: u.String(), password: killSecret, snapshot: snap},
+		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
+}
+
+func fillRows(t *testing.T, c *sql.Conn, n int, tuple, insert string) {
+	t.Helper()
+	var vals []string
+	for i := 1; i <= n; i++ {
+		vals = append(vals, fmt.Sprintf(tuple, i, i))
+		if len(vals) == 2000 || i == n {
+			mustExec(t, c, insert+strings.Join(vals, ","))
+			vals = vals[:0]
+		}
+	}
+}
+
+// runKills backs the database up, changes it with damage, then kills
+// backups and restores at random moments, checking after each kill.
+func runKills(t *testing.T, k *killCase, damage ...string) {
+	bdir := filepath.Join(t.TempDir(), "backups")
+	tmp := t.TempDir() // the child's TMPDIR
+	k.want = k.snapshot(t)
+	out, err := runHelper(t, k, "backup", bdir, tmp, 0)
+	if err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	files, err := List(bdir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("backups: %v, %v", files, err)
+	}
+	k.backup = files[0]
+	mustExec(t, k.admin, damage...)
+	k.old = k.snapshot(t)
+
+	// How long a whole restore takes, to pick kill moments within it.
+	start := time.Now()
+	if out, err := runHelper(t, k, "restore", k.backup.Path, tmp, 0); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	if got := k.snapshot(t); got != k.want {
+		t.Fatalf("restore did not restore\ngot:\n%.2000s\nwant:\n%.2000s", got, k.want)
+	}
+	mustExec(t, k.admin, damage...)
+	state := k.old
+	t.Logf("a whole restore takes %v", full)
+
+	n := killCount()
+	for i := range n {
+		op, arg := "restore", k.backup.Path
+		if i%3 == 2 {
+			op, arg = "backup", bdir
+		}
+		// Half the kills fall in the second half of a run, where the
+		// restore replaces the database.
+		delay := time.Duration(rand.Int64N(int64(full)*11/10 + 1))
+		if i%2 == 1 {
+			delay = full/2 + time.Duration(rand.Int64N(int64(full)*6/10+1))
+		}
+		out, err := runHelper(t, k, op, arg, tmp, delay)
+		got := k.snapshot(t)
+		switch {
+		case got == k.old:
+			state = "old"
+		case got == k.want:
+			state = "restored"
+		default:
+			t.Fatalf("kill %d (%s after %v): the database is neither as it was nor as the backup has it:\n%.3000s", i, op, delay, got)
+		}
+		t.Logf("kill %d: %s after %v: %s (%v)", i, op, delay, state, err)
+		checkSecretAbsent(t, k.password, out, tmp, bdir)
+		if state == "restored" {
+			mustExec(t, k.admin, damage...)
+		}
+	}
+	// The backups left are all whole, and a last restore completes.
+	files, err = List(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := VerifyChecksum(f.Path); err != nil {
+			t.Errorf("backup left by a killed backup: %v", err)
+		}
+	}
+	if out, err := runHelper(t, k, "restore", k.backup.Path, tmp, 0); err != nil {
+		t.Fatalf("restore after the kills: %v\n%s", err, out)
+	}
+	if got := k.snapshot(t); got != k.want {
+		t.Errorf("restore after the kills did not restore\ngot:\n%.2000s", got)
+	}
+}
+
+// runHelper runs the child; with delay > 0 it SIGKILLs it after delay (if
+// it is still running) and checks that nothing it started survives.
+func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Duration) ([]byte, error) {
+	t.Helper()
+	mark := fmt.Sprintf("%d-%d", os.Getpid(), rand.Int64())
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), killHelperEnv+"="+op, killMarkEnv+"="+mark, "TMPDIR="+tmp,
+		"STRATA_TEST_KILL_DIALECT="+k.dialect, "STRATA_TEST_KILL_DSN="+k.dsn, "STRATA_TEST_KILL_ARG="+arg)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if delay == 0 {
+		err := cmd.Wait()
+		return out.Bytes(), err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(delay):
+		cmd.Process.Signal(syscall.SIGKILL)
+		err = <-done
+	}
+	// The kernel kills the tools when the child dies; give it a moment.
+	var left []string
+	for range 50 {
+		if left = marked(mark); len(left) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		t.Errorf("%s killed after %v: processes it started still run: %v", op, delay, left)
+	}
+	return out.Bytes(), err
+}
+
+// marked lists the processes whose environment holds the mark.
+func marked(mark string) []string {
+	want := []byte(killMarkEnv + "=" + mark + "\x00")
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, want) {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+			continue // a zombie has exited
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out = append(out, e.Name()+":"+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return out
+}
+
+// checkSecretAbsent fails if the password is in the output or in any file
+// under the directories.
+func checkSecretAbsent(t *testing.T, secret string, out []byte, dirs ...string) {
+	t.Helper()
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+	for _, f := range forms {
+		if bytes.Contains(out, []byte(f)) {
+			t.Errorf("the password is in the output:\n%s", out)
+		}
+	}
+	for _, d := range dirs {
+		filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			for _, f := range forms {
+				if bytes.Contains(data, []byte(f)) {
+					t.Errorf("the password is in %s", p)
+				}
+			}
+			return nil
+		})
+	}
+}

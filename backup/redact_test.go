@@ -1,0 +1,53 @@
+package backup
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/internal/testdb/mytest"
+	"github.com/strata-go/strata/internal/testdb/pgtest"
+)
+
+// TestPostgresPasswordNotInErrors: a URL password with an unescaped "#",
+// "?" or "/" (which url.Parse reads as the end of the password) shows up
+// in no error, not even its first part.
+func TestPostgresPasswordNotInErrors(t *testing.T) {
+	db, _ := pgtest.New(t)
+	c := conn(t, db)
+	name := dbName(t, c)
+	for _, pw := range []string{"Zq#Wx", "Zq?Wx", "Zq/Wx", "12?Wx", "Zq#Wx?Vy@", "Zq%zzWx"} {
+		dsn := "postgres://postgres:" + pw + "@127.0.0.1:5432/" + name + "?sslmode=disable"
+		_, err := Create(t.Context(), NewPostgres(dsn), c, Options{Dir: t.TempDir()})
+		if err == nil {
+			t.Errorf("password %q: no error", pw)
+			continue
+		}
+		for _, piece := range []string{"Zq", "Wx", "12?"} {
+			if strings.Contains(err.Error(), piece) {
+				t.Errorf("password %q: the error shows %q: %v", pw, piece, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "percent-encoded") {
+			t.Errorf("password %q: the error does not say what to do: %v", pw, err)
+		}
+	}
+}
+
+// TestToolOutputRedacted: a tool that prints the password (here, a fake
+// one echoing its option file) has it masked in the error.
+func TestToolOutputRedacted(t *testing.T) {
+	db, dsn := mytest.New(t)
+	c := conn(t, db)
+	cfg, err := parseMySQLDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = `Zq#Wx?"Vy`
+	b := NewMySQL("root:" + pw + "@tcp(" + cfg.host + ":" + cfg.port + ")/" + cfg.dbname)
+	b.Dump = fakeTool(t, "mysqldump", "cat /dev/fd/3 >&2; echo \"MYSQL_PWD=$MYSQL_PWD\" >&2; exit 1\n")
+	_, err = Create(t.Context(), b, c, Options{Dir: t.TempDir()})
+	checkErr(t, err, nil, "password=")
+	if strings.Contains(err.Error(), "Zq") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+}

@@ -44,11 +44,20 @@ func TestMain(m *testing.M) {
 // killHelper is the child: it backs up or restores and exits 0.
 func killHelper(op string) int {
 	dialect, dsn, arg := os.Getenv("STRATA_TEST_KILL_DIALECT"), os.Getenv("STRATA_TEST_KILL_DSN"), os.Getenv("STRATA_TEST_KILL_ARG")
-	driver, b := "mysql", Backuper(NewMySQL(dsn))
-	if dialect == "postgres" {
-		driver, b = "pgx", NewPostgres(dsn)
+	var db *sql.DB
+	var b Backuper
+	var err error
+	switch dialect {
+	case "postgres":
+		b = NewPostgres(dsn)
+		db, err = sql.Open("pgx", dsn)
+	case "mysql":
+		b = NewMySQL(dsn)
+		db, err = sql.Open("mysql", dsn)
+	default:
+		b = NewSQLite()
+		db, err = openSQLite(dsn)
 	}
-	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -72,9 +81,11 @@ func killHelper(op string) int {
 }
 
 type killCase struct {
-	dialect   string
-	admin     *sql.Conn // for checks
-	dsn       string    // with a password, for the child
+	dialect string
+	admin   interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	} // for checks
+	dsn       string // with a password, for the child
 	password  string
 	backup    File
 	old, want string // snapshots: before the restore, in the backup
@@ -85,7 +96,7 @@ func killCount() int {
 	if n, err := strconv.Atoi(os.Getenv(killCountEnv)); err == nil && n > 0 {
 		return n
 	}
-	return 6
+	return 5
 }
 
 // killSecret is an awkward password: a quote, #, ?, @, spaces. (One
@@ -152,7 +163,33 @@ func TestKillPostgres(t *testing.T) {
 		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
 }
 
-func fillRows(t *testing.T, c *sql.Conn, n int, tuple, insert string) {
+// TestKillSQLite: a killed SQLite backup leaves temporary files (the copy
+// and its journal) that the next backup removes; a killed restore leaves
+// the database as it was or restored.
+func TestKillSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	db, err := openSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	mustExec(t, db,
+		"CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT)",
+		"CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), body TEXT)",
+		"CREATE TABLE schema_version (id TEXT PRIMARY KEY)",
+		"INSERT INTO schema_version VALUES ('0001'), ('0002')",
+		"CREATE INDEX child_parent ON child(parent_id)",
+	)
+	fillRows(t, db, 100000, "(%d, 'parent %d')", "INSERT INTO parent VALUES ")
+	fillRows(t, db, 100000, "(%d, '"+strings.Repeat("x", 100)+" %d')", "INSERT INTO child (parent_id, body) VALUES ")
+	snap := func(t *testing.T) string { return sqliteSnapshot(t, db) }
+	runKills(t, &killCase{dialect: "sqlite", admin: db, dsn: path, snapshot: snap},
+		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
+}
+
+func fillRows(t *testing.T, c interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, n int, tuple, insert string) {
 	t.Helper()
 	var vals []string
 	for i := 1; i <= n; i++ {
@@ -170,7 +207,9 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 	bdir := filepath.Join(t.TempDir(), "backups")
 	tmp := t.TempDir() // the child's TMPDIR
 	k.want = k.snapshot(t)
+	start := time.Now()
 	out, err := runHelper(t, k, "backup", bdir, tmp, 0)
+	fullBackup := time.Since(start)
 	if err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
@@ -183,7 +222,7 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 	k.old = k.snapshot(t)
 
 	// How long a whole restore takes, to pick kill moments within it.
-	start := time.Now()
+	start = time.Now()
 	if out, err := runHelper(t, k, "restore", k.backup.Path, tmp, 0); err != nil {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
@@ -197,18 +236,23 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 
 	n := killCount()
 	for i := range n {
-		op, arg := "restore", k.backup.Path
+		op, arg, d := "restore", k.backup.Path, full
 		if i%3 == 2 {
-			op, arg = "backup", bdir
+			op, arg, d = "backup", bdir, fullBackup
 		}
-		// Half the kills fall in the second half of a run, where the
+		// Half the kills fall in the second half of a run, where a
 		// restore replaces the database.
-		delay := time.Duration(rand.Int64N(int64(full)*11/10 + 1))
+		delay := time.Duration(rand.Int64N(int64(d)*11/10 + 1))
 		if i%2 == 1 {
-			delay = full/2 + time.Duration(rand.Int64N(int64(full)*6/10+1))
+			delay = d/2 + time.Duration(rand.Int64N(int64(d)*6/10+1))
 		}
 		out, err := runHelper(t, k, op, arg, tmp, delay)
 		got := k.snapshot(t)
+		// Nothing the child started may change the database later.
+		time.Sleep(200 * time.Millisecond)
+		if again := k.snapshot(t); again != got {
+			t.Errorf("kill %d (%s after %v): the database changed after the child died", i, op, delay)
+		}
 		switch {
 		case got == k.old:
 			state = "old"
@@ -239,6 +283,18 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 	if got := k.snapshot(t); got != k.want {
 		t.Errorf("restore after the kills did not restore\ngot:\n%.2000s", got)
 	}
+	// A backup after the kills removes what killed ones left behind.
+	if out, err := runHelper(t, k, "backup", bdir, tmp, 0); err != nil {
+		t.Fatalf("backup after the kills: %v\n%s", err, out)
+	}
+	for _, name := range dirNames(t, bdir) {
+		if strings.HasPrefix(name, ".") {
+			t.Errorf("left in the backup directory after a backup: %s", name)
+		}
+	}
+	if left := dirNames(t, tmp); len(left) > 0 {
+		t.Errorf("left in the temporary directory: %v", left)
+	}
 }
 
 // runHelper runs the child; with delay > 0 it SIGKILLs it after delay (if
@@ -256,6 +312,7 @@ func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Durati
 	}
 	if delay == 0 {
 		err := cmd.Wait()
+		checkSecretAbsent(t, k.password, out.Bytes())
 		return out.Bytes(), err
 	}
 	done := make(chan error, 1)
@@ -267,13 +324,14 @@ func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Durati
 		cmd.Process.Signal(syscall.SIGKILL)
 		err = <-done
 	}
-	// The kernel kills the tools when the child dies; give it a moment.
+	// The kernel kills the tools as the child dies: give it a moment,
+	// far shorter than the tools would need to finish their work.
 	var left []string
-	for range 50 {
+	for range 10 {
 		if left = marked(mark); len(left) == 0 {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	if len(left) > 0 {
 		t.Errorf("%s killed after %v: processes it started still run: %v", op, delay, left)
@@ -308,6 +366,9 @@ func marked(mark string) []string {
 // under the directories.
 func checkSecretAbsent(t *testing.T, secret string, out []byte, dirs ...string) {
 	t.Helper()
+	if secret == "" {
+		return
+	}
 	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
 	for _, f := range forms {
 		if bytes.Contains(out, []byte(f)) {

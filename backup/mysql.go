@@ -189,6 +189,7 @@ func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (info Info, err er
 // [MySQL.Verify].
 func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) (err error) {
 	defer func() { err = hideSecrets(err, m.dsn) }()
+	removeOldOptionDirs()
 	c, err := m.conn()
 	if err != nil {
 		return err

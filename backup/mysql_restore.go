@@ -19,6 +19,7 @@ import (
 // the tables in; see [MySQL].
 func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err error) {
 	defer func() { err = hideSecrets(err, m.dsn) }()
+	removeOldOptionDirs()
 	c, err := m.conn()
 	if err != nil {
 		return err

@@ -3,7 +3,9 @@
 package backup
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"syscall"
 )
@@ -32,4 +34,32 @@ func killGroup(cmd *exec.Cmd) error {
 		return nil
 	}
 	return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// processAlive reports whether a process with the pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// removeOldOptionDirs removes the private directories in which earlier
+// versions wrote the MySQL password for the tools, and which a killed
+// backup or restore left behind: the password must not stay on disk.
+// Only this user's directories holding nothing but that file go.
+func removeOldOptionDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "strata-backup-*"))
+	for _, d := range dirs {
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Getuid() {
+			continue
+		}
+		ents, err := os.ReadDir(d)
+		if err != nil || len(ents) > 1 || len(ents) == 1 && ents[0].Name() != "client.cnf" {
+			continue
+		}
+		os.RemoveAll(d)
+	}
 }

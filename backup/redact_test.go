@@ -1,6 +1,9 @@
 package backup
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,5 +52,36 @@ func TestToolOutputRedacted(t *testing.T) {
 	checkErr(t, err, nil, "password=")
 	if strings.Contains(err.Error(), "Zq") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+// TestOldOptionDirsRemoved: the private directories in which earlier
+// versions wrote the MySQL password, left behind by killed backups, are
+// removed by the next backup; other directories are not.
+func TestOldOptionDirsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, d := range []string{"strata-backup-1", "strata-backup-2", "strata-backup-3"} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "strata-backup-1", "client.cnf"), []byte("[client]\npassword=\"s3cret\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "strata-backup-3", "notes.txt"), []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := NewMySQL("root:pw@tcp(127.0.0.1:1)/app")
+	b.Dump = fakeTool(t, "mysqldump", "exit 1\n")
+	out := filepath.Join(t.TempDir(), "out.sql")
+	if err := os.WriteFile(out, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Backup(t.Context(), nil, out); err == nil {
+		t.Fatal("Backup with a failing tool: no error")
+	}
+	if got := dirNames(t, tmp); !slices.Equal(got, []string{"strata-backup-3"}) {
+		t.Errorf("left in the temporary directory: %v, want [strata-backup-3]", got)
 	}
 }

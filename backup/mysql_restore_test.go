@@ -32,8 +32,8 @@ func myFullSnapshot(t *testing.T, q queryer) string {
 	}
 	for _, name := range names(t, q, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`) {
-		b.WriteString(strings.Join(rowsText(t, q, "SHOW CREATE TABLE `"+name+"`"), "\n") + "\n")
-		b.WriteString(strings.Join(rowsText(t, q, "CHECKSUM TABLE `"+name+"` EXTENDED"), "\n") + "\n")
+		b.WriteString(strings.Join(rowsText(t, q, "SHOW CREATE TABLE "+quoteBack(name)), "\n") + "\n")
+		b.WriteString(strings.Join(rowsText(t, q, "CHECKSUM TABLE "+quoteBack(name)+" EXTENDED"), "\n") + "\n")
 	}
 	return b.String()
 }
@@ -49,6 +49,8 @@ func myRestoreFixture(t *testing.T, n int) (cn *sql.Conn, b *MySQL, f File, befo
 		"CREATE TABLE users (id int AUTO_INCREMENT PRIMARY KEY, name varchar(100) NOT NULL, note text, data blob) ENGINE=InnoDB",
 		"CREATE TABLE posts (id int AUTO_INCREMENT PRIMARY KEY, user_id int NOT NULL, body text, CONSTRAINT posts_user FOREIGN KEY (user_id) REFERENCES users(id))",
 		"CREATE TABLE empty_one (x int)",
+		"CREATE TABLE `odd ``name`` (` (a int, b int AS (a * 2) VIRTUAL, c int INVISIBLE DEFAULT 7)",
+		"INSERT INTO `odd ``name`` (` (a) VALUES (1), (2), (3)",
 		"CREATE VIEW user_names AS SELECT name FROM users WHERE note IS NOT NULL",
 		"CREATE FUNCTION answer() RETURNS int DETERMINISTIC RETURN 42",
 		"CREATE TRIGGER users_bi BEFORE INSERT ON users FOR EACH ROW SET NEW.name = TRIM(NEW.name)",

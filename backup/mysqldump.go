@@ -158,12 +158,19 @@ func (s *dumpScanner) scan() error {
 		if isWordByte(c) {
 			w := []byte{c}
 			for {
-				b, err := s.r.Peek(1)
-				if len(b) == 0 || err != nil || !isWordByte(b[0]) {
+				buf, _ := s.r.Peek(max(1, s.r.Buffered()))
+				n := 0
+				for n < len(buf) && isWordByte(buf[n]) {
+					n++
+				}
+				// Only a statement's first words matter: keep a few bytes.
+				if len(w) < 64 {
+					w = append(w, buf[:min(n, 64)]...)
+				}
+				s.r.Discard(n)
+				if n < len(buf) || n == 0 {
 					break
 				}
-				w = append(w, b[0])
-				s.r.Discard(1)
 			}
 			s.token(strings.ToUpper(string(w)))
 			continue
@@ -298,6 +305,14 @@ func (s *dumpScanner) blockComment() error {
 func (s *dumpScanner) quoted(q byte) error {
 	start := s.line
 	for {
+		// Skip what cannot end the string, a buffer at a time.
+		if buf, _ := s.r.Peek(s.r.Buffered()); len(buf) > 0 {
+			n := 0
+			for n < len(buf) && buf[n] != q && buf[n] != '\\' && buf[n] != '\n' {
+				n++
+			}
+			s.r.Discard(n)
+		}
 		c, ok, err := s.next()
 		if err != nil {
 			return err

@@ -38,7 +38,7 @@ func serverSnapshot(t *testing.T, q queryer, schemaExpr string) string {
 		WHERE table_schema = `+schemaExpr+` AND table_type = 'BASE TABLE' ORDER BY table_name`) {
 		quoted := quoteDouble(name)
 		if !strings.Contains(schemaExpr, "public") {
-			quoted = "`" + name + "`"
+			quoted = quoteBack(name)
 		}
 		rows := rowsText(t, q, `SELECT * FROM `+quoted)
 		slices.Sort(rows)

@@ -1,11 +1,14 @@
 package backup
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
@@ -84,4 +87,51 @@ func TestOldOptionDirsRemoved(t *testing.T) {
 	if got := dirNames(t, tmp); !slices.Equal(got, []string{"strata-backup-3"}) {
 		t.Errorf("left in the temporary directory: %v, want [strata-backup-3]", got)
 	}
+}
+
+// TestCancelKillsToolGroup: cancelling a backup kills the tool and what
+// the tool started (its process group), not only the tool.
+func TestCancelKillsToolGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	dump := fakeTool(t, "mysqldump", "sleep 300 &\necho $! > "+pidFile+"\nwait\n")
+	b := NewMySQL("root@tcp(127.0.0.1:1)/app")
+	b.Dump = dump
+	out := filepath.Join(t.TempDir(), "out.sql")
+	if err := os.WriteFile(out, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- b.Backup(ctx, nil, out) }()
+	var pid int
+	for range 200 {
+		if data, err := os.ReadFile(pidFile); err == nil && len(data) > 1 {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the fake tool did not start its child")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		checkErr(t, err, context.Canceled)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Backup did not return after cancellation")
+	}
+	for range 100 {
+		if !processAlive(pid) || isZombie(pid) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("the tool's child %d still runs after cancellation", pid)
+}
+
+func isZombie(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	f := strings.Fields(string(stat))
+	return err == nil && len(f) > 2 && f[2] == "Z"
 }

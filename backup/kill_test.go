@@ -126,6 +126,25 @@ func TestKillMySQL(t *testing.T) {
 		"GRANT ALL ON `"+cfg.dbname+"`.* TO '"+user+"'@'%'",
 		"GRANT ALL ON `strata\\_restore\\_%`.* TO '"+user+"'@'%'")
 	t.Cleanup(func() { db.Exec("DROP USER '" + user + "'@'%'") })
+	// A test that stops half way leaves the last kill's scratch databases.
+	t.Cleanup(func() {
+		prefix := scratchPrefix(cfg.dbname)
+		rows, err := db.Query(`SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
+		if err != nil {
+			return
+		}
+		var left []string
+		for rows.Next() {
+			var s string
+			if rows.Scan(&s) == nil {
+				left = append(left, s)
+			}
+		}
+		rows.Close()
+		for _, s := range left {
+			db.Exec("DROP DATABASE " + quoteBack(s))
+		}
+	})
 	userDSN := user + ":" + killSecret + "@tcp(" + cfg.host + ":" + cfg.port + ")/" + cfg.dbname
 	mustExec(t, c,
 		"CREATE TABLE parent (id int PRIMARY KEY, name varchar(200))",
@@ -150,8 +169,7 @@ func TestKillMySQL(t *testing.T) {
 	}
 	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet},
 		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
-	prefix := scratchPrefix(cfg.dbname)
-	if left := names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix); len(left) > 0 {
+	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left after a completed restore: %v", left)
 	}
 }

@@ -87,7 +87,7 @@ func TestMySQLRestoreRoundTrip(t *testing.T) {
 	if after := myFullSnapshot(t, c); after != before {
 		t.Errorf("restored database differs\nbefore:\n%.3000s\nafter:\n%.3000s", before, after)
 	}
-	if left := names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'strata\_restore\_%'`); len(left) > 0 {
+	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left: %v", left)
 	}
 }
@@ -135,7 +135,7 @@ func TestMySQLRestoreRefusesBadDump(t *testing.T) {
 			if got := myFullSnapshot(t, c); got != want {
 				t.Errorf("a refused restore changed the database\nwant:\n%.3000s\ngot:\n%.3000s", want, got)
 			}
-			if left := names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'strata\_restore\_%'`); len(left) > 0 {
+			if left := scratchLeft(t, c); len(left) > 0 {
 				t.Errorf("scratch databases left: %v", left)
 			}
 		})
@@ -158,4 +158,11 @@ func spoilDump(t *testing.T, path string, edit func([]byte) []byte) {
 		t.Fatal(err)
 	}
 	rewriteChecksum(t, path)
+}
+
+// scratchLeft lists the scratch databases of the connection's database.
+func scratchLeft(t *testing.T, c queryer) []string {
+	t.Helper()
+	prefix := scratchPrefix(names(t, c, "SELECT DATABASE()")[0])
+	return names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // MySQL backs MySQL and MariaDB databases up with mariadb-dump (or
@@ -45,6 +46,45 @@ type MySQL struct {
 	Dump, Client string
 
 	dsn string
+
+	// The dump last written or verified, so that Create's Verify right
+	// after Backup, and Restore right after Verify, do not read the whole
+	// file again.
+	mu      sync.Mutex
+	scanned *scannedDump
+}
+
+// scannedDump is what a scan found in the file fi describes.
+type scannedDump struct {
+	fi os.FileInfo
+	st *dumpStats
+}
+
+// remember records st as the scan of the file at path.
+func (m *MySQL) remember(path string, st *dumpStats) {
+	fi, err := os.Stat(path)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scanned = nil
+	if err == nil {
+		m.scanned = &scannedDump{fi: fi, st: st}
+	}
+}
+
+// recall returns the scan of the file at path if it is the one last
+// scanned, unchanged since (same file, size and modification time).
+func (m *MySQL) recall(path string) *dumpStats {
+	fi, err := os.Stat(path)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil || m.scanned == nil {
+		return nil
+	}
+	old := m.scanned.fi
+	if !os.SameFile(fi, old) || fi.Size() != old.Size() || !fi.ModTime().Equal(old.ModTime()) {
+		return nil
+	}
+	return m.scanned.st
 }
 
 var _ Backuper = (*MySQL)(nil)
@@ -216,23 +256,21 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) (err er
 	}
 	args = append(args, c.dbname)
 
-	// The dump goes to the file and, through a pipe, to the scanner.
-	pr, pw := io.Pipe()
+	// The dump goes to the file and, through a buffer, to the scanner,
+	// which reads it on another core.
+	pipe := newAsyncPipe()
 	type result struct {
 		st  *dumpStats
 		err error
 	}
 	scanned := make(chan result, 1)
 	go func() {
-		st, err := scanDump(pr)
-		if err != nil {
-			pr.CloseWithError(err)
-		}
-		io.Copy(io.Discard, pr)
+		st, err := scanDump(pipe)
+		pipe.stop()
 		scanned <- result{st, err}
 	}()
-	err = tool{name: filepath.Base(dump), path: dump, args: args, secret: opt, env: env, out: io.MultiWriter(f, pw)}.run(ctx)
-	pw.Close()
+	err = tool{name: filepath.Base(dump), path: dump, args: args, secret: opt, env: env, out: io.MultiWriter(f, pipe)}.run(ctx)
+	pipe.closeWrite()
 	res := <-scanned
 	if err != nil {
 		return err
@@ -246,16 +284,34 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) (err er
 	if err := writeManifest(f, res.st); err != nil {
 		return fmt.Errorf("write the table list: %w", err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	m.remember(path, res.st)
+	return nil
 }
 
 // Verify reads the whole dump: it must start like one, end with the line
 // the tools write last, hold no statement after it, and have in its INSERT
 // statements exactly the rows of every table that Backup counted when it
 // wrote the file. It does not connect to the server.
+//
+// A file this backuper has just written or verified, unchanged since, is
+// not read again.
 func (m *MySQL) Verify(ctx context.Context, conn *sql.Conn, path string) error {
-	_, err := verifyDump(path)
+	_, err := m.verifyDump(path)
 	return err
+}
+
+func (m *MySQL) verifyDump(path string) (*dumpStats, error) {
+	if st := m.recall(path); st != nil {
+		return st, nil
+	}
+	st, err := verifyDump(path)
+	if err == nil {
+		m.remember(path, st)
+	}
+	return st, err
 }
 
 func verifyDump(path string) (*dumpStats, error) {

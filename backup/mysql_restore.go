@@ -35,7 +35,7 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 	if err != nil {
 		return err
 	}
-	st, err := verifyDump(path)
+	st, err := m.verifyDump(path)
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,14 @@ package backup
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A MySQL backup is the dump tool's output followed by a manifest that
@@ -70,6 +72,7 @@ type dumpScanner struct {
 	table  string   // the INSERT's table
 	n      int64    // tuples counted
 	inStmt bool
+	word   []byte // reused buffer
 }
 
 func (s *dumpScanner) errorf(format string, args ...any) error {
@@ -98,6 +101,17 @@ func (s *dumpScanner) scan() error {
 					return err
 				}
 				continue
+			}
+		}
+		if s.values {
+			// In the data, skip in bulk what cannot start a string, a
+			// comment, a tuple or the statement's end.
+			if buf, _ := s.r.Peek(s.r.Buffered()); len(buf) > 0 {
+				n := 0
+				for n < len(buf) && !valuesSpecial[buf[n]] && buf[n] != s.delim[0] {
+					n++
+				}
+				s.r.Discard(n)
 			}
 		}
 		c, ok, err := s.next()
@@ -156,15 +170,20 @@ func (s *dumpScanner) scan() error {
 		}
 		s.inStmt = true
 		if isWordByte(c) {
-			w := []byte{c}
+			// Past VALUES the words are data: skip them. Before, only a
+			// statement's keywords and names matter: keep a few bytes.
+			keep := !s.values
+			var w []byte
+			if keep {
+				w = append(s.word[:0], c)
+			}
 			for {
 				buf, _ := s.r.Peek(max(1, s.r.Buffered()))
 				n := 0
 				for n < len(buf) && isWordByte(buf[n]) {
 					n++
 				}
-				// Only a statement's first words matter: keep a few bytes.
-				if len(w) < 64 {
+				if keep && len(w) < 64 {
 					w = append(w, buf[:min(n, 64)]...)
 				}
 				s.r.Discard(n)
@@ -172,7 +191,12 @@ func (s *dumpScanner) scan() error {
 					break
 				}
 			}
-			s.token(strings.ToUpper(string(w)))
+			if keep {
+				s.word = w
+				s.token(strings.ToUpper(string(w)))
+			} else {
+				s.token("")
+			}
 			continue
 		}
 		switch c {
@@ -188,6 +212,14 @@ func (s *dumpScanner) scan() error {
 	}
 }
 
+// valuesSpecial are the bytes the scanner must look at in an INSERT's data.
+var valuesSpecial = func() (t [256]bool) {
+	for _, c := range []byte("'\"`()-#/\n") {
+		t[c] = true
+	}
+	return t
+}()
+
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '$' || c >= 0x80
 }
@@ -198,6 +230,9 @@ func (s *dumpScanner) token(t string) {
 	s.inStmt = true
 	if s.st.trailer {
 		s.st.afterEnd = true
+	}
+	if s.values {
+		return
 	}
 	if len(s.tokens) < 8 {
 		s.tokens = append(s.tokens, t)
@@ -419,4 +454,46 @@ func (st *dumpStats) expected() map[string]int64 {
 		out[t] = st.rows[t]
 	}
 	return out
+}
+
+// asyncPipe hands what is written to it to a reader in another goroutine
+// without waiting for the reader, up to a bound, so that scanning a dump
+// as it is written does not slow the dump down.
+type asyncPipe struct {
+	ch      chan []byte
+	cur     []byte
+	stopped chan struct{}
+	once    sync.Once
+}
+
+func newAsyncPipe() *asyncPipe {
+	return &asyncPipe{ch: make(chan []byte, 256), stopped: make(chan struct{})}
+}
+
+// Write queues a copy of b. Once the reader has stopped, it discards b.
+func (p *asyncPipe) Write(b []byte) (int, error) {
+	select {
+	case p.ch <- bytes.Clone(b):
+	case <-p.stopped:
+	}
+	return len(b), nil
+}
+
+// closeWrite ends the data: the reader sees io.EOF after the rest.
+func (p *asyncPipe) closeWrite() { close(p.ch) }
+
+// stop tells writers the reader reads no more.
+func (p *asyncPipe) stop() { p.once.Do(func() { close(p.stopped) }) }
+
+func (p *asyncPipe) Read(b []byte) (int, error) {
+	for len(p.cur) == 0 {
+		c, ok := <-p.ch
+		if !ok {
+			return 0, io.EOF
+		}
+		p.cur = c
+	}
+	n := copy(b, p.cur)
+	p.cur = p.cur[n:]
+	return n, nil
 }

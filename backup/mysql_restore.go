@@ -343,37 +343,28 @@ func createObjects(ctx context.Context, conn *sql.Conn, objs []mysqlObject) (err
 			err = errors.Join(err, fmt.Errorf("restore sql_mode: %w", merr))
 		}
 	}()
+	cur := mode
 	create := func(o mysqlObject) error {
 		m := o.sqlMode
 		if o.kind == "VIEW" {
 			m = mode
 		}
-		if _, err := conn.ExecContext(ctx, `SET SESSION sql_mode = ?`, m); err != nil {
-			return err
+		if m != cur {
+			if _, err := conn.ExecContext(ctx, `SET SESSION sql_mode = ?`, m); err != nil {
+				return err
+			}
+			cur = m
 		}
 		if _, err := conn.ExecContext(ctx, o.create); err != nil {
 			return fmt.Errorf("create %s %s: %w", strings.ToLower(o.kind), o.name, err)
 		}
 		return nil
 	}
+	// Triggers first: they complete the tables. Then routines, which
+	// nothing checks at creation, and views, as often as they make
+	// progress (a view may use another).
 	var views []mysqlObject
-	for _, kind := range []string{"PROCEDURE", "FUNCTION", "VIEW", "TRIGGER"} {
-		if kind == "TRIGGER" {
-			// Views first, as often as they make progress.
-			for len(views) > 0 {
-				var failed []mysqlObject
-				var lastErr error
-				for _, v := range views {
-					if err := create(v); err != nil {
-						failed, lastErr = append(failed, v), err
-					}
-				}
-				if len(failed) == len(views) {
-					return lastErr
-				}
-				views = failed
-			}
-		}
+	for _, kind := range []string{"TRIGGER", "PROCEDURE", "FUNCTION", "VIEW"} {
 		for _, o := range objs {
 			if o.kind != kind {
 				continue
@@ -386,6 +377,19 @@ func createObjects(ctx context.Context, conn *sql.Conn, objs []mysqlObject) (err
 				return err
 			}
 		}
+	}
+	for len(views) > 0 {
+		var failed []mysqlObject
+		var lastErr error
+		for _, v := range views {
+			if err := create(v); err != nil {
+				failed, lastErr = append(failed, v), err
+			}
+		}
+		if len(failed) == len(views) {
+			return lastErr
+		}
+		views = failed
 	}
 	return nil
 }
@@ -451,10 +455,14 @@ func swapIn(ctx context.Context, conn *sql.Conn, target, scratch, hold string) (
 			return fmt.Errorf("%w; database %q is unchanged", err, target)
 		}
 	}
-	// The tables are the dump's. Replace the views, routines and triggers.
-	err = dropObjects(ctx, conn, target, oldObjs, "VIEW", "PROCEDURE", "FUNCTION")
+	// The tables are the dump's: give them their triggers at once, then
+	// replace the views and routines.
+	err = createObjects(ctx, conn, onlyKind(newObjs, "TRIGGER"))
 	if err == nil {
-		err = createObjects(ctx, conn, newObjs)
+		err = dropObjects(ctx, conn, target, oldObjs, "VIEW", "PROCEDURE", "FUNCTION")
+	}
+	if err == nil {
+		err = createObjects(ctx, conn, notKind(newObjs, "TRIGGER"))
 	}
 	if err != nil {
 		// Put the old tables and objects back.
@@ -478,6 +486,16 @@ func swapIn(ctx context.Context, conn *sql.Conn, target, scratch, hold string) (
 		return fmt.Errorf("replace views, routines and triggers of database %q: %w; database %q is unchanged", target, err, target)
 	}
 	return nil
+}
+
+func notKind(objs []mysqlObject, kind string) []mysqlObject {
+	var out []mysqlObject
+	for _, o := range objs {
+		if o.kind != kind {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func onlyKind(objs []mysqlObject, kind string) []mysqlObject {

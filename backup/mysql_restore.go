@@ -458,6 +458,9 @@ func swapIn(ctx context.Context, conn *sql.Conn, target, scratch, hold string) (
 	// The tables are the dump's: give them their triggers at once, then
 	// replace the views and routines.
 	err = createObjects(ctx, conn, onlyKind(newObjs, "TRIGGER"))
+	if err == nil && swapFault != nil {
+		err = swapFault()
+	}
 	if err == nil {
 		err = dropObjects(ctx, conn, target, oldObjs, "VIEW", "PROCEDURE", "FUNCTION")
 	}
@@ -487,6 +490,10 @@ func swapIn(ctx context.Context, conn *sql.Conn, target, scratch, hold string) (
 	}
 	return nil
 }
+
+// swapFault, if set (by tests), fails a restore after its tables have
+// moved, to exercise putting them back.
+var swapFault func() error
 
 func notKind(objs []mysqlObject, kind string) []mysqlObject {
 	var out []mysqlObject

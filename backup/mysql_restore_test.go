@@ -3,6 +3,7 @@ package backup
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -165,4 +166,24 @@ func scratchLeft(t *testing.T, c queryer) []string {
 	t.Helper()
 	prefix := scratchPrefix(names(t, c, "SELECT DATABASE()")[0])
 	return names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
+}
+
+// TestMySQLRestoreUndo: a restore that fails after the tables have moved
+// puts the old tables, views, routines and triggers back exactly.
+func TestMySQLRestoreUndo(t *testing.T) {
+	c, b, f, _ := myRestoreFixture(t, 3000)
+	mustExec(t, c, "DROP TRIGGER posts_ai", "UPDATE users SET name = 'changed' WHERE id < 10",
+		"CREATE TABLE newer (x int)", "CREATE PROCEDURE p() SELECT 1", "CREATE VIEW v2 AS SELECT x FROM newer",
+		"CREATE TRIGGER newer_bi BEFORE INSERT ON newer FOR EACH ROW SET NEW.x = NEW.x + 1")
+	want := myFullSnapshot(t, c)
+	swapFault = func() error { return errors.New("injected failure") }
+	t.Cleanup(func() { swapFault = nil })
+	err := Restore(t.Context(), b, c, f.Path)
+	checkErr(t, err, nil, "injected failure", "is unchanged")
+	if got := myFullSnapshot(t, c); got != want {
+		t.Errorf("a failed restore changed the database: %v", lineDiff(got, want))
+	}
+	if left := scratchLeft(t, c); len(left) > 0 {
+		t.Errorf("scratch databases left: %v", left)
+	}
 }

@@ -351,8 +351,13 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 			t.Errorf("left in the backup directory after a backup: %s", name)
 		}
 	}
-	if left := dirNames(t, tmp); len(left) > 0 {
-		t.Errorf("left in the temporary directory: %v", left)
+	// SQLite's own temporary files (etilqs_*, unlinked as soon as they
+	// are opened) may outlive a process killed in that instant; they hold
+	// no password. Anything else must go.
+	for _, name := range dirNames(t, tmp) {
+		if !strings.HasPrefix(name, "etilqs_") {
+			t.Errorf("left in the temporary directory: %s", name)
+		}
 	}
 }
 

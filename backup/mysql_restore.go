@@ -76,7 +76,12 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 		return fmt.Errorf("read the database's character set: %w", err)
 	}
 	if err := exec(`CREATE DATABASE ` + quoteBack(scratch) + ` CHARACTER SET ` + cs + ` COLLATE ` + coll); err != nil {
-		return fmt.Errorf("create a scratch database to load the dump into: %w", err)
+		err = fmt.Errorf("create a scratch database to load the dump into (database %q is unchanged): %w", target, err)
+		if strings.Contains(err.Error(), "1044") {
+			err = fmt.Errorf("%w; the user needs all privileges on the scratch databases: GRANT ALL ON `%s%%`.* TO ...",
+				err, strings.ReplaceAll(scratchBase, "_", `\_`))
+		}
+		return err
 	}
 	defer func() {
 		if _, derr := conn.ExecContext(context.WithoutCancel(ctx), `DROP DATABASE IF EXISTS `+quoteBack(scratch)); derr != nil {

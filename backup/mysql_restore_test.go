@@ -2,6 +2,7 @@ package backup
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -185,5 +186,30 @@ func TestMySQLRestoreUndo(t *testing.T) {
 	}
 	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left: %v", left)
+	}
+}
+
+// TestMySQLRestoreNeedsScratchPrivilege: a user who may not create the
+// scratch database gets an error saying which grant is missing, and the
+// database is unchanged.
+func TestMySQLRestoreNeedsScratchPrivilege(t *testing.T) {
+	c, _, f, _ := myRestoreFixture(t, 10)
+	dbname := names(t, c, "SELECT DATABASE()")[0]
+	user := "strata_np_" + strings.TrimPrefix(dbname, "strata_test_")[:8]
+	mustExec(t, c, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'pw'", "GRANT ALL ON `"+dbname+"`.* TO '"+user+"'@'%'")
+	t.Cleanup(func() { c.ExecContext(context.Background(), "DROP USER '"+user+"'@'%'") })
+	host, _ := mytest.Address(os.Getenv("STRATA_TEST_MYSQL_DSN"))
+	udsn := user + ":pw@tcp(" + host + ")/" + dbname
+	udb, err := sql.Open("mysql", udsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udb.Close()
+	uc := conn(t, udb)
+	want := myFullSnapshot(t, c)
+	err = Restore(t.Context(), NewMySQL(udsn), uc, f.Path)
+	checkErr(t, err, nil, "is unchanged", "GRANT ALL ON `strata\\_restore\\_%`.*")
+	if got := myFullSnapshot(t, c); got != want {
+		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
 	}
 }

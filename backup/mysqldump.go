@@ -2,14 +2,12 @@ package backup
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // A MySQL backup is the dump tool's output followed by a manifest that
@@ -21,7 +19,7 @@ import (
 //	-- strata-table 0 "empty"
 //	-- strata-tables 2
 //
-// The counts come from the dump itself, read as it is written. Verify
+// The counts come from the dump itself, read back once written. Verify
 // reads the whole file again and compares; Restore also compares them with
 // what the server loaded into a scratch database, so a dump that loads
 // without error but with rows missing is refused.
@@ -454,46 +452,4 @@ func (st *dumpStats) expected() map[string]int64 {
 		out[t] = st.rows[t]
 	}
 	return out
-}
-
-// asyncPipe hands what is written to it to a reader in another goroutine
-// without waiting for the reader, up to a bound, so that scanning a dump
-// as it is written does not slow the dump down.
-type asyncPipe struct {
-	ch      chan []byte
-	cur     []byte
-	stopped chan struct{}
-	once    sync.Once
-}
-
-func newAsyncPipe() *asyncPipe {
-	return &asyncPipe{ch: make(chan []byte, 256), stopped: make(chan struct{})}
-}
-
-// Write queues a copy of b. Once the reader has stopped, it discards b.
-func (p *asyncPipe) Write(b []byte) (int, error) {
-	select {
-	case p.ch <- bytes.Clone(b):
-	case <-p.stopped:
-	}
-	return len(b), nil
-}
-
-// closeWrite ends the data: the reader sees io.EOF after the rest.
-func (p *asyncPipe) closeWrite() { close(p.ch) }
-
-// stop tells writers the reader reads no more.
-func (p *asyncPipe) stop() { p.once.Do(func() { close(p.stopped) }) }
-
-func (p *asyncPipe) Read(b []byte) (int, error) {
-	for len(p.cur) == 0 {
-		c, ok := <-p.ch
-		if !ok {
-			return 0, io.EOF
-		}
-		p.cur = c
-	}
-	n := copy(b, p.cur)
-	p.cur = p.cur[n:]
-	return n, nil
 }

@@ -2,12 +2,19 @@ package backup
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -174,7 +181,7 @@ func Create(ctx context.Context, b Backuper, conn *sql.Conn, opts Options) (File
 	ext := info.Ext
 
 	removeStaleTemps(dir, f.Database, now())
-	tmp, err := os.CreateTemp(dir, "."+f.Database+"-*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+f.Database+"-"+ownerTag()+"-*.tmp")
 	if err != nil {
 		return File{}, fmt.Errorf("create temporary file in %s: %w", dir, err)
 	}
@@ -182,7 +189,7 @@ func Create(ctx context.Context, b Backuper, conn *sql.Conn, opts Options) (File
 	done := false
 	defer func() {
 		if !done {
-			os.Remove(tmpPath)
+			removeTemp(tmpPath)
 		}
 	}()
 	if err := tmp.Close(); err != nil {
@@ -300,18 +307,66 @@ func ListDatabase(ctx context.Context, b Backuper, conn *sql.Conn, dir string) (
 // StaleTemp is how long a hidden temporary file that [Create] writes must
 // have gone unmodified before a later Create of the same database removes
 // it as left behind by a backup that crashed. A backup in progress writes
-// to its file all along.
+// to its file all along. A temporary file whose writer, on this host, is
+// known to have died is removed at once.
 const StaleTemp = time.Hour
 
+// tempSuffixes are the files a backup's temporary file may come with: the
+// journal SQLite keeps beside a database it writes (VACUUM INTO).
+var tempSuffixes = []string{"", "-journal", "-wal", "-shm"}
+
+// removeTemp removes a temporary file and what came with it.
+func removeTemp(path string) {
+	for _, s := range tempSuffixes {
+		os.Remove(path + s)
+	}
+}
+
+var (
+	hostTagOnce sync.Once
+	hostTag     string
+)
+
+// ownerTag names the process writing a temporary file: its pid and a hash
+// of the host name, so that a later backup can tell one whose writer has
+// died from one in progress.
+func ownerTag() string {
+	hostTagOnce.Do(func() {
+		h, _ := os.Hostname()
+		sum := sha256.Sum256([]byte(h))
+		hostTag = hex.EncodeToString(sum[:4])
+	})
+	return "p" + strconv.Itoa(os.Getpid()) + "h" + hostTag
+}
+
+// tempOwner finds the owner tag in a temporary file's name.
+var tempOwner = regexp.MustCompile(`-p([0-9]+)h([0-9a-f]{8})-[0-9]+\.tmp(?:-journal|-wal|-shm)?$`)
+
 // removeStaleTemps removes the hidden temporary files of database's
-// backups (the backup being written, its checksum) in dir that were last
-// modified over StaleTemp before now. It is best effort: a file it cannot
+// backups (the backup being written, its checksum, SQLite's journal of
+// it) in dir that were last modified over StaleTemp before now, or whose
+// writer on this host has died. It is best effort: a file it cannot
 // remove stays, as it would have anyway.
 func removeStaleTemps(dir, database string, now time.Time) {
+	ownerTag() // sets hostTag
 	// database is sanitized: no character in it is special to Glob.
-	paths, _ := filepath.Glob(filepath.Join(dir, "."+database+"-*.tmp"))
+	paths, _ := filepath.Glob(filepath.Join(dir, "."+database+"-*.tmp*"))
 	for _, p := range paths {
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > StaleTemp {
+		name := filepath.Base(p)
+		if !slices.ContainsFunc(tempSuffixes, func(s string) bool { return strings.HasSuffix(name, ".tmp"+s) }) {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		stale := now.Sub(fi.ModTime()) > StaleTemp
+		if m := tempOwner.FindStringSubmatch(name); m != nil && m[2] == hostTag {
+			if pid, err := strconv.Atoi(m[1]); err == nil && pid != os.Getpid() && !processAlive(pid) {
+				stale = true
+			}
+		}
+		if stale {
 			os.Remove(p)
 		}
 	}

@@ -5,11 +5,14 @@
 // connection, online and consistent while others write; restore in pure SQL
 // in one transaction), [Postgres] (pg_dump in custom format, pg_restore in
 // one transaction) and [MySQL] (mariadb-dump or mysqldump with
-// --single-transaction, restored with the mariadb or mysql client). The
-// server backupers run the database's own client tools, which must be
-// installed: a missing one is a *[MissingToolError] naming it and its
-// Debian package. Passwords reach the tools through the environment
-// (PGPASSWORD) or a private option file, never the command line.
+// --single-transaction, loaded with the mariadb or mysql client into a
+// scratch database whose tables are then swapped in). The server
+// backupers run the database's own client tools, which must be installed:
+// a missing one is a *[MissingToolError] naming it and its Debian package.
+// The tools run in a process group of their own, killed on cancellation
+// and (on Linux) when the calling process dies. Passwords reach them
+// through the environment (PGPASSWORD) or an option file read from a pipe,
+// never the command line or the disk, and are masked in errors.
 //
 // [Create] and [Restore] do the file handling around a Backuper:
 //

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/strata-go/strata/internal/redact"
 )
 
 // pgConn is what the PostgreSQL tools need from a DSN: a libpq connection
@@ -42,18 +44,24 @@ func parsePostgresDSN(dsn string) (pgConn, error) {
 	params := map[string]string{}
 	var password string
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		// url.Parse's errors quote the DSN or pieces of it (a port that
+		// is the start of a password with "#" or "?" in it): say only
+		// what is wrong, with the DSN redacted.
+		red, secrets := redact.DSN(dsn)
 		u, err := url.Parse(dsn)
 		if err != nil {
-			// url.Error repeats the DSN, password and all.
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			return pgConn{}, fmt.Errorf("parse PostgreSQL DSN: %w", err)
+			return pgConn{}, fmt.Errorf("parse PostgreSQL DSN %s: not a valid URL; characters such as @ : / ? # %% in the password must be percent-encoded", red)
 		}
 		if u.User != nil {
 			params["user"] = u.User.Username()
 			password, _ = u.User.Password()
+		}
+		// A "?", "#" or "/" in the password ends it early for url.Parse,
+		// which then reads the rest as the host, path or query.
+		if len(secrets) > 0 && !strings.Contains(dsn, "password=") {
+			if want := secrets[len(secrets)-1]; password != want {
+				return pgConn{}, fmt.Errorf("parse PostgreSQL DSN %s: characters such as / ? # %% in the password must be percent-encoded", red)
+			}
 		}
 		if u.Host != "" {
 			var hosts, ports []string
@@ -269,3 +277,24 @@ func parseSeconds(v string) (string, error) {
 	}
 	return strconv.Itoa(max(1, int(d.Seconds()))), nil
 }
+
+// hideSecrets masks the passwords of dsn in err's message (a tool may
+// quote its connection settings), keeping err's chain for errors.Is.
+func hideSecrets(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	_, secrets := redact.DSN(dsn)
+	if msg := redact.Secrets(err.Error(), secrets); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

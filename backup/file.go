@@ -182,7 +182,7 @@ func hashFile(path string) (string, int64, error) {
 // temporary file renamed into place.
 func writeChecksum(path, sum string) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-"+ownerTag()+"-*.tmp")
 	if err != nil {
 		return fmt.Errorf("create checksum file in %s: %w", dir, err)
 	}

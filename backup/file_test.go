@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -310,19 +312,39 @@ func ptr[T any](v T) *T { return &v }
 func TestCreateRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
 	old := time.Now().Add(-2 * StaleTemp)
-	files := map[string]bool{ // name: removed
-		".app-123.tmp":                      true,
-		".app-20260101T000000Z-x.bak-9.tmp": true,  // a checksum's
-		".app-456.tmp":                      false, // fresh
-		".other-789.tmp":                    false,
-		".app2-1.tmp":                       false,
+	// A process that has exited: its temporary files go at once.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
 	}
-	for name, stale := range files {
+	deadTag := fmt.Sprintf("p%dh%s", dead.Process.Pid, ownerTag()[strings.Index(ownerTag(), "h")+1:])
+	myTag := ownerTag()
+	otherHost := fmt.Sprintf("p%dhdeadbeef", dead.Process.Pid)
+	fresh := map[string]bool{}
+	files := map[string]bool{ // name: removed
+		".app-123.tmp":                                      true,
+		".app-20260101T000000Z-x.bak-9.tmp":                 true,  // a checksum's
+		".app-123.tmp-journal":                              true,  // SQLite's journal of a backup
+		".app-456.tmp":                                      false, // fresh
+		".other-789.tmp":                                    false,
+		".app2-1.tmp":                                       false,
+		".app-" + deadTag + "-1.tmp":                        true, // fresh, but its writer died
+		".app-" + deadTag + "-1.tmp-journal":                true,
+		".app-x-20260101T000000Z.bak-" + deadTag + "-2.tmp": true,
+		".app-" + myTag + "-3.tmp":                          false, // fresh, this process
+		".app-" + otherHost + "-4.tmp":                      false, // fresh, another host's
+	}
+	for name := range files {
+		if strings.Contains(name, "-p") || name == ".app-456.tmp" {
+			fresh[name] = true
+		}
+	}
+	for name := range files {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if stale || name != ".app-456.tmp" {
+		if !fresh[name] {
 			if err := os.Chtimes(p, old, old); err != nil {
 				t.Fatal(err)
 			}
@@ -337,5 +359,28 @@ func TestCreateRemovesStaleTemps(t *testing.T) {
 		if gone := errors.Is(err, os.ErrNotExist); gone != removed {
 			t.Errorf("%s: removed = %v, want %v", name, gone, removed)
 		}
+	}
+}
+
+// journalBackuper fails after writing a journal beside the file, as
+// VACUUM INTO does when the disk fills up.
+type journalBackuper struct{ fakeBackuper }
+
+func (j *journalBackuper) Backup(_ context.Context, _ *sql.Conn, path string) error {
+	if err := os.WriteFile(path+"-journal", []byte("journal"), 0o600); err != nil {
+		return err
+	}
+	return errors.New("disk full")
+}
+
+// A failed backup leaves neither its temporary file nor the journal.
+func TestCreateFailureRemovesJournal(t *testing.T) {
+	dir := t.TempDir()
+	b := &journalBackuper{fakeBackuper{info: Info{Database: "app", Ext: ".bak"}}}
+	if _, err := Create(t.Context(), b, anyConn(t), Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Create: %v", err)
+	}
+	if got := dirNames(t, dir); len(got) != 0 {
+		t.Errorf("a failed backup left %v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // MySQL backs MySQL and MariaDB databases up with mariadb-dump (or
@@ -18,18 +19,26 @@ import (
 // snapshot of InnoDB tables taken while the application keeps running, and
 // restores them with the mariadb (or mysql) client. Use [NewMySQL].
 //
-// The password reaches the tools in an option file of mode 0600 in a
-// private temporary directory (--defaults-extra-file), removed when the
-// tool exits, never on the command line. The other connection settings
-// from the DSN are passed as arguments, so that no option file (such as
-// ~/.my.cnf) can point the tools at another server.
+// The password reaches the tools in an option file read from a pipe
+// (--defaults-extra-file=/dev/fd/3), never on the command line and never
+// on disk. The other connection settings from the DSN are passed as
+// arguments, so that no option file (such as ~/.my.cnf) can point the
+// tools at another server. On Linux the tools are killed if the process
+// that started them dies.
 //
-// MySQL cannot roll DDL back, so a restore is not atomic: after the
-// checksum and the dump's completeness are checked, Restore drops every
-// table, view, sequence and routine of the database, then loads the dump.
-// Events are neither dumped nor dropped (dumping them needs the EVENT
-// privilege). If the load fails half way, the database is incomplete: load the
-// dump again.
+// Backup appends to the dump the number of rows of every table, counted
+// in the dump just written; Verify reads the whole file and checks them.
+//
+// MySQL cannot roll DDL back, so Restore never loads into the database
+// itself: it loads the dump into a scratch database on the same server
+// (which needs the CREATE and DROP privileges), checks that every table
+// holds the rows the dump has, then moves the tables in with one RENAME
+// TABLE, which the server does all or nothing, and recreates the views,
+// routines and triggers. A dump that fails to load (damaged, or using a
+// collation the server lacks) leaves the database as it was. The old
+// tables are dropped once the new ones are in. Events are neither dumped
+// nor replaced (dumping them needs the EVENT privilege). The scratch
+// databases of a restore that was killed are dropped by the next restore.
 type MySQL struct {
 	// Dump and Client are the programs to run: a path, or a name to look
 	// up in PATH. Empty (as NewMySQL leaves them) means mariadb-dump and
@@ -37,6 +46,45 @@ type MySQL struct {
 	Dump, Client string
 
 	dsn string
+
+	// The dump last written or verified, so that Create's Verify right
+	// after Backup, and Restore right after Verify, do not read the whole
+	// file again.
+	mu      sync.Mutex
+	scanned *scannedDump
+}
+
+// scannedDump is what a scan found in the file fi describes.
+type scannedDump struct {
+	fi os.FileInfo
+	st *dumpStats
+}
+
+// remember records st as the scan of the file at path.
+func (m *MySQL) remember(path string, st *dumpStats) {
+	fi, err := os.Stat(path)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scanned = nil
+	if err == nil {
+		m.scanned = &scannedDump{fi: fi, st: st}
+	}
+}
+
+// recall returns the scan of the file at path if it is the one last
+// scanned, unchanged since (same file, size and modification time).
+func (m *MySQL) recall(path string) *dumpStats {
+	fi, err := os.Stat(path)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil || m.scanned == nil {
+		return nil
+	}
+	old := m.scanned.fi
+	if !os.SameFile(fi, old) || fi.Size() != old.Size() || !fi.ModTime().Equal(old.ModTime()) {
+		return nil
+	}
+	return m.scanned.st
 }
 
 var _ Backuper = (*MySQL)(nil)
@@ -88,11 +136,12 @@ func isMariaDBTool(path string) bool {
 }
 
 // args returns the tool arguments that connect: the option file with the
-// password first (the tools require it there), then the rest of the
-// connection settings on the command line, where they override any option
-// file (such as ~/.my.cnf, which the tools read after the extra file).
-func (c myConn) args(optFile string, mariadb bool) []string {
-	args := []string{"--defaults-extra-file=" + optFile}
+// password first (the tools require it there), read from file descriptor
+// 3 (see [tool.secret]), then the rest of the connection settings on the
+// command line, where they override any option file (such as ~/.my.cnf,
+// which the tools read after the extra file).
+func (c myConn) args(mariadb bool) []string {
+	args := []string{"--defaults-extra-file=" + secretPath}
 	if c.user != "" {
 		args = append(args, "--user="+c.user)
 	}
@@ -127,42 +176,40 @@ func (c myConn) args(optFile string, mariadb bool) []string {
 	return args
 }
 
-// optionFile writes the password to an option file of mode 0600 in a
-// private directory, and returns its path and a function that removes it.
-func (c myConn) optionFile() (string, func(), error) {
+// optionData returns the option file that gives the tools the password,
+// and the environment to add. It never touches the disk: the tools read
+// the file from a pipe. A password an option file cannot hold (one with
+// both kinds of quote, or a line break) goes in MYSQL_PWD instead, which
+// only the same user can read, and only while the tool runs.
+func (c myConn) optionData() ([]byte, []string, error) {
 	var b strings.Builder
 	b.WriteString("[client]\n")
-	if c.password != "" {
-		v := c.password
-		if strings.ContainsAny(v, "\n\r\x00") {
-			return "", nil, errors.New("MySQL DSN: the password contains a line break or NUL, which option files cannot hold")
-		}
+	v := c.password
+	if strings.ContainsRune(v, 0) {
+		return nil, nil, errors.New("MySQL DSN: the password contains a NUL byte")
+	}
+	if strings.ContainsAny(v, "\n\r") || strings.Contains(v, `"`) && strings.Contains(v, `'`) {
+		return []byte(b.String()), []string{"MYSQL_PWD=" + v}, nil
+	}
+	if v != "" {
 		q := `"`
 		if strings.Contains(v, `"`) {
-			if strings.Contains(v, `'`) {
-				return "", nil, errors.New("MySQL DSN: the password contains both kinds of quote, which option files cannot hold")
-			}
 			q = `'`
 		}
 		b.WriteString("password=" + q + strings.ReplaceAll(v, `\`, `\\`) + q + "\n")
 	}
-	dir, cleanup, err := privateDir()
-	if err != nil {
-		return "", nil, err
+	if b.Len() > maxSecret {
+		return nil, nil, errors.New("MySQL DSN: the password is too long")
 	}
-	path := filepath.Join(dir, "client.cnf")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		cleanup()
-		return "", nil, fmt.Errorf("write option file: %w", err)
-	}
-	return path, cleanup, nil
+	return []byte(b.String()), nil, nil
 }
 
 func (m *MySQL) conn() (myConn, error) { return parseMySQLDSN(m.dsn) }
 
 // Describe names the database after DATABASE() and checks that the DSN
 // names the same one as conn.
-func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
+func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (info Info, err error) {
+	defer func() { err = hideSecrets(err, m.dsn) }()
 	c, err := m.conn()
 	if err != nil {
 		return Info{}, err
@@ -177,8 +224,12 @@ func (m *MySQL) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
 	return Info{Database: c.dbname, Ext: MySQLExt}, nil
 }
 
-// Backup runs the dump tool into path.
-func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
+// Backup runs the dump tool into path, counts the rows of every table
+// in what it wrote, and appends those counts to the file; see
+// [MySQL.Verify].
+func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	defer func() { err = hideSecrets(err, m.dsn) }()
+	removeOldOptionDirs()
 	c, err := m.conn()
 	if err != nil {
 		return err
@@ -187,17 +238,16 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
 	if err != nil {
 		return err
 	}
-	opt, cleanup, err := c.optionFile()
+	opt, env, err := c.optionData()
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	args := append(c.args(opt, mariadb),
+	args := append(c.args(mariadb),
 		"--single-transaction", "--routines", "--triggers", "--hex-blob",
 		"--default-character-set=utf8mb4", "--no-tablespaces",
 	)
@@ -205,138 +255,82 @@ func (m *MySQL) Backup(ctx context.Context, conn *sql.Conn, path string) error {
 		args = append(args, "--set-gtid-purged=OFF")
 	}
 	args = append(args, c.dbname)
-	if err := (tool{name: filepath.Base(dump), path: dump, args: args, out: f}).run(ctx); err != nil {
+
+	// The tool writes straight to the file (no copy through this
+	// process), which is then read back from the page cache to count
+	// the rows: faster than scanning the dump as it is written.
+	if err := (tool{name: filepath.Base(dump), path: dump, args: args, secret: opt, env: env, out: f}).run(ctx); err != nil {
 		return err
 	}
-	return f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	st, err := scanDump(f)
+	if err != nil {
+		return fmt.Errorf("%w: the dump %s wrote cannot be read back: %w", ErrInvalid, filepath.Base(dump), err)
+	}
+	if err := st.check(); err != nil {
+		return fmt.Errorf("%w: the dump %s wrote is incomplete: %w", ErrInvalid, filepath.Base(dump), err)
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return err
+	}
+	if err := writeManifest(f, st); err != nil {
+		return fmt.Errorf("write the table list: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	m.remember(path, st)
+	return nil
 }
 
-// Verify checks that path is a dump that ran to completion: it starts like
-// one and ends with the line the tools write last.
+// Verify reads the whole dump: it must start like one, end with the line
+// the tools write last, hold no statement after it, and have in its INSERT
+// statements exactly the rows of every table that Backup counted when it
+// wrote the file. It does not connect to the server.
+//
+// A file this backuper has just written or verified, unchanged since, is
+// not read again.
 func (m *MySQL) Verify(ctx context.Context, conn *sql.Conn, path string) error {
+	_, err := m.verifyDump(path)
+	return err
+}
+
+func (m *MySQL) verifyDump(path string) (*dumpStats, error) {
+	if st := m.recall(path); st != nil {
+		return st, nil
+	}
+	st, err := verifyDump(path)
+	if err == nil {
+		m.remember(path, st)
+	}
+	return st, err
+}
+
+func verifyDump(path string) (*dumpStats, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	head := make([]byte, 256)
 	n, _ := io.ReadFull(f, head)
 	if !bytes.Contains(head[:n], []byte(" dump ")) || !bytes.HasPrefix(head[:n], []byte("/*")) && !bytes.HasPrefix(head[:n], []byte("--")) {
-		return fmt.Errorf("%w: %s is not a mysqldump or mariadb-dump file", ErrInvalid, path)
+		return nil, fmt.Errorf("%w: %s is not a mysqldump or mariadb-dump file", ErrInvalid, path)
 	}
-	fi, err := f.Stat()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	st, err := scanDump(f)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("%w: %s is truncated or damaged: %w", ErrInvalid, path, err)
 	}
-	const tailLen = 512
-	tail := make([]byte, tailLen)
-	off := max(0, fi.Size()-tailLen)
-	n, err = f.ReadAt(tail, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	if !bytes.Contains(tail[:n], []byte(dumpTrailer)) {
-		return fmt.Errorf("%w: %s is truncated: it does not end with %q", ErrInvalid, path, dumpTrailer)
-	}
-	return nil
-}
-
-// Restore drops the database's tables, views, sequences and routines, then
-// loads the dump with the client.
-func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) error {
-	c, err := m.conn()
-	if err != nil {
-		return err
-	}
-	client, mariadb, err := m.clientTool()
-	if err != nil {
-		return err
-	}
-	if _, err := m.Describe(ctx, conn); err != nil {
-		return err
-	}
-	opt, cleanup, err := c.optionFile()
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := dropMySQLObjects(ctx, conn); err != nil {
-		return err
-	}
-	err = tool{
-		name:  filepath.Base(client),
-		path:  client,
-		args:  append(c.args(opt, mariadb), "--default-character-set=utf8mb4", "--database="+c.dbname),
-		stdin: f,
-	}.run(ctx)
-	if err != nil {
-		return fmt.Errorf("load the dump (the database is now incomplete; restore again): %w", err)
-	}
-	return nil
-}
-
-// dropMySQLObjects empties the connection's database.
-func dropMySQLObjects(ctx context.Context, conn *sql.Conn) (err error) {
-	q := func(query string) ([][2]string, error) {
-		rows, err := conn.QueryContext(ctx, query)
-		if err != nil {
-			return nil, err
+	if err := st.check(); err != nil {
+		if !st.trailer {
+			return nil, fmt.Errorf("%w: %s is truncated: %w", ErrInvalid, path, err)
 		}
-		defer rows.Close()
-		var out [][2]string
-		for rows.Next() {
-			var a, b string
-			if err := rows.Scan(&a, &b); err != nil {
-				return nil, err
-			}
-			out = append(out, [2]string{a, b})
-		}
-		return out, rows.Err()
+		return nil, fmt.Errorf("%w: %s is damaged: %w", ErrInvalid, path, err)
 	}
-	quote := func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-	var drops []string
-	objs, err := q(`SELECT table_type, table_name FROM information_schema.tables WHERE table_schema = DATABASE()
-		ORDER BY table_type = 'VIEW' DESC, table_name`)
-	if err != nil {
-		return fmt.Errorf("list tables: %w", err)
-	}
-	for _, o := range objs {
-		kind := "TABLE"
-		switch o[0] {
-		case "VIEW", "SYSTEM VIEW":
-			kind = "VIEW"
-		case "SEQUENCE":
-			kind = "SEQUENCE"
-		}
-		drops = append(drops, "DROP "+kind+" IF EXISTS "+quote(o[1]))
-	}
-	if objs, err = q(`SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = DATABASE()`); err != nil {
-		return fmt.Errorf("list routines: %w", err)
-	}
-	for _, o := range objs {
-		drops = append(drops, "DROP "+o[0]+" IF EXISTS "+quote(o[1]))
-	}
-	var fk int
-	if err := conn.QueryRowContext(ctx, `SELECT @@SESSION.foreign_key_checks`).Scan(&fk); err != nil {
-		return fmt.Errorf("read foreign_key_checks: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `SET SESSION foreign_key_checks = 0`); err != nil {
-		return fmt.Errorf("switch foreign_key_checks off: %w", err)
-	}
-	defer func() {
-		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`SET SESSION foreign_key_checks = %d`, fk)); ferr != nil {
-			err = errors.Join(err, fmt.Errorf("restore foreign_key_checks: %w", ferr))
-		}
-	}()
-	for _, d := range drops {
-		if _, err := conn.ExecContext(ctx, d); err != nil {
-			return fmt.Errorf("%s: %w", d, err)
-		}
-	}
-	return nil
+	return st, nil
 }

@@ -74,7 +74,8 @@ func (c pgConn) env() []string {
 
 // Describe names the database after current_database(), and checks that
 // the DSN names the same one as conn.
-func (p *Postgres) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
+func (p *Postgres) Describe(ctx context.Context, conn *sql.Conn) (info Info, err error) {
+	defer func() { err = hideSecrets(err, p.dsn) }()
 	c, err := p.conn()
 	if err != nil {
 		return Info{}, err
@@ -91,7 +92,8 @@ func (p *Postgres) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
 
 // Backup runs pg_dump --format=custom into path, after checking that
 // pg_dump is not older than the server.
-func (p *Postgres) Backup(ctx context.Context, conn *sql.Conn, path string) error {
+func (p *Postgres) Backup(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	defer func() { err = hideSecrets(err, p.dsn) }()
 	c, err := p.conn()
 	if err != nil {
 		return err
@@ -176,7 +178,8 @@ func (p *Postgres) Verify(ctx context.Context, conn *sql.Conn, path string) erro
 // which would otherwise survive the restore or stop --clean from dropping
 // what they depend on. If pg_restore fails, psql is killed before it can
 // commit.
-func (p *Postgres) Restore(ctx context.Context, conn *sql.Conn, path string) error {
+func (p *Postgres) Restore(ctx context.Context, conn *sql.Conn, path string) (err error) {
+	defer func() { err = hideSecrets(err, p.dsn) }()
 	c, err := p.conn()
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ func serverSnapshot(t *testing.T, q queryer, schemaExpr string) string {
 		WHERE table_schema = `+schemaExpr+` AND table_type = 'BASE TABLE' ORDER BY table_name`) {
 		quoted := quoteDouble(name)
 		if !strings.Contains(schemaExpr, "public") {
-			quoted = "`" + name + "`"
+			quoted = quoteBack(name)
 		}
 		rows := rowsText(t, q, `SELECT * FROM `+quoted)
 		slices.Sort(rows)
@@ -484,8 +484,8 @@ func TestMySQLBadInput(t *testing.T) {
 }
 
 // TestMySQLPassword: a user with an awkward password works, and the
-// password is only ever in the option file, which has mode 0600 and is
-// removed after.
+// password is only ever in the option file, which the tools read from a
+// pipe: it is never on disk.
 func TestMySQLPassword(t *testing.T) {
 	db, dsn := mytest.New(t)
 	c := conn(t, db)
@@ -496,7 +496,8 @@ func TestMySQLPassword(t *testing.T) {
 	user := "strata_bk_" + strings.TrimPrefix(cfg.dbname, "strata_test_")[:8]
 	const secret = `p"a\ss#w ;=@x`
 	mustExec(t, c, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'p\"a\\\\ss#w ;=@x'",
-		"GRANT ALL ON `"+cfg.dbname+"`.* TO '"+user+"'@'%'")
+		"GRANT ALL ON `"+cfg.dbname+"`.* TO '"+user+"'@'%'",
+		"GRANT ALL ON `strata\\_restore\\_%`.* TO '"+user+"'@'%'")
 	t.Cleanup(func() { db.Exec("DROP USER '" + user + "'@'%'") })
 	mustExec(t, c, "CREATE TABLE t (x int)", "INSERT INTO t VALUES (1), (2)")
 	userDSN := user + ":" + secret + "@tcp(" + cfg.host + ":" + cfg.port + ")/" + cfg.dbname
@@ -520,7 +521,7 @@ func TestMySQLPassword(t *testing.T) {
 		dump := fakeTool(t, "mysqldump", `
 printf '%s\n' "$@" > `+out+`.args
 opt=$(printf '%s\n' "$1" | sed 's/^--defaults-extra-file=//')
-stat -c %a "$opt" > `+out+`.mode
+stat -L -c %F "$opt" > `+out+`.mode
 cat "$opt" > `+out+`.opt
 echo "$opt" > `+out+`.path
 exit 3`)
@@ -539,14 +540,14 @@ exit 3`)
 			!strings.Contains(args, "--user="+user) || !strings.Contains(args, "--host="+cfg.host) {
 			t.Errorf("arguments:\n%s", args)
 		}
-		if mode := strings.TrimSpace(read(".mode")); mode != "600" {
-			t.Errorf("option file mode %s, want 600", mode)
+		if mode := strings.TrimSpace(read(".mode")); mode != "fifo" {
+			t.Errorf("option file is a %s, want a pipe (fifo)", mode)
 		}
 		if opt := read(".opt"); !strings.Contains(opt, `password='p"a\\ss#w ;=@x'`) {
 			t.Errorf("option file:\n%s", opt)
 		}
-		if _, err := os.Stat(strings.TrimSpace(read(".path"))); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("option file left behind: %v", err)
+		if p := strings.TrimSpace(read(".path")); p != "/dev/fd/3" {
+			t.Errorf("option file %s, want /dev/fd/3", p)
 		}
 	})
 }

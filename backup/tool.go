@@ -58,19 +58,30 @@ func findTool(name, pkg, hint string) (string, error) {
 
 // tool runs one client program.
 type tool struct {
-	name  string // for messages
-	path  string
-	args  []string
-	env   []string // added to the environment
-	stdin io.Reader
-	out   io.Writer
+	name   string // for messages
+	path   string
+	args   []string
+	env    []string // added to the environment
+	secret []byte   // if set, readable by the program at secretPath
+	stdin  io.Reader
+	out    io.Writer
 }
+
+// secretPath is where a program reads [tool.secret]: file descriptor 3,
+// the read end of a pipe that holds it. Nothing is written to disk, and
+// nothing is left behind if the process dies.
+const secretPath = "/dev/fd/3"
+
+// maxSecret bounds [tool.secret]: the pipe buffer must hold it all.
+const maxSecret = 4 << 10
 
 // maxStderr bounds the tool output kept for error messages.
 const maxStderr = 8 << 10
 
-// run runs the tool, killing it if ctx is done. A failure carries the tail
-// of its standard error.
+// run runs the tool, killing it (and any process it started) if ctx is
+// done. Where the system allows (Linux), the tool is also killed if this
+// process dies, so that it never outlives its caller. A failure carries
+// the tail of its standard error.
 func (c tool) run(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, c.path, c.args...)
 	cmd.Env = append(os.Environ(), c.env...)
@@ -79,7 +90,25 @@ func (c tool) run(ctx context.Context) error {
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
+	if c.secret != nil {
+		if len(c.secret) > maxSecret {
+			return fmt.Errorf("%s: secret too long", c.name)
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(c.secret)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		defer r.Close()
+		if err != nil {
+			return fmt.Errorf("%s: pass the option file: %w", c.name, err)
+		}
+		cmd.ExtraFiles = []*os.File{r}
+	}
+	err := runTied(cmd)
 	if err == nil {
 		return nil
 	}
@@ -123,18 +152,4 @@ func (t *tailBuffer) String() string {
 		return "..." + string(t.b)
 	}
 	return string(t.b)
-}
-
-// privateDir makes a directory only the current user can enter, for option
-// files, and returns a function that removes it.
-func privateDir() (string, func(), error) {
-	dir, err := os.MkdirTemp("", "strata-backup-*")
-	if err != nil {
-		return "", nil, fmt.Errorf("create private directory: %w", err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, err
-	}
-	return dir, func() { os.RemoveAll(dir) }, nil
 }

@@ -163,9 +163,11 @@ func (m *Manager) Backups(ctx context.Context) (files []backup.File, err error) 
 // changes. The version table is restored with the rest: migrations applied
 // after the backup was taken are pending again.
 //
-// On SQLite and PostgreSQL the restore is one transaction. On MySQL it is
-// not: a failure after the checks leaves the database incomplete, and the
-// restore should be run again.
+// On SQLite and PostgreSQL the restore is one transaction. MySQL cannot
+// roll DDL back: the dump is loaded into a scratch database first and its
+// tables moved in only once all of it has loaded (see [backup.MySQL]), so
+// a dump the server cannot load leaves the database as it was. The lock
+// is held until the restore has finished or failed.
 func (m *Manager) Restore(ctx context.Context, path string) (err error) {
 	defer recoverInto(&err)
 	b, err := m.backuper()

@@ -94,7 +94,7 @@ func resolveDialect(dsn, name string) (dialect.Dialect, error) {
 	if name == "" {
 		name = GuessDialect(dsn)
 		if name == "" {
-			return nil, usageErrorf("cannot tell the database from the DSN %q: pass --dialect (one of %s)", dsn, namesList())
+			return nil, usageErrorf("cannot tell the database from the DSN %q: pass --dialect (one of %s)", RedactDSN(dsn), namesList())
 		}
 		d, ok := dialect.Lookup(name)
 		if !ok {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -35,5 +36,27 @@ func TestRedactorSeveralDSNs(t *testing.T) {
 	got := r.apply("first-secret second-secret postgres://bob:first-secret@h/app")
 	if want := "xxxxx xxxxx postgres://bob:xxxxx@h/app"; got != want {
 		t.Errorf("apply = %q, want %q", got, want)
+	}
+}
+
+// TestCannotTellRedacted: the error for a DSN of no known form shows it
+// without its password, whatever characters the password holds.
+func TestCannotTellRedacted(t *testing.T) {
+	for _, dsn := range []string{
+		"pgsql://bob:s3?cr#et@h/app",
+		"bob:s3?cr#et@h:3306/app",
+		"odbc://bob:s3?cr#et@h/app?x=1",
+		"bob:s3?cr#et@somewhere",
+	} {
+		_, err := resolveDialect(dsn, "")
+		if err == nil {
+			t.Errorf("resolveDialect(%q): no error", dsn)
+			continue
+		}
+		for _, piece := range []string{"s3", "cr#et", "?cr"} {
+			if strings.Contains(err.Error(), piece) {
+				t.Errorf("resolveDialect(%q) = %q shows the password", dsn, err)
+			}
+		}
 	}
 }

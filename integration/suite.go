@@ -107,6 +107,9 @@ func Run(t *testing.T, tgt Target) {
 		{"ConcurrentManagers", testConcurrentManagers},
 		{"PoolOfOne", testPoolOfOne},
 		{"Reversible", testReversible},
+		{"VersionTableAddressed", testVersionTableAddressed},
+		{"SessionRestored", testSessionRestored},
+		{"TransactionEnded", testTransactionEnded},
 	}
 	if tgt.Schemas {
 		tests = append(tests, subtest{"QualifiedTable", testQualifiedTable})

@@ -108,7 +108,7 @@ func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 		var recs []Record
 		for _, s := range steps {
 			r := st.next(m.g.byID[s.ID], 0, false)
-			if err := m.st.insert(ctx, tx, r); err != nil {
+			if err := st.tbl.insert(ctx, tx, r); err != nil {
 				return stepErr(s.ID, StepRecord, err)
 			}
 			st.push(r)
@@ -147,17 +147,17 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 		if applied {
 			fp := st.fp
 			fp.add(id)
-			if err := m.st.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
+			if err := st.tbl.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.markClean(id, r.Duration)
 		} else {
-			if err := m.st.delete(ctx, tx, id); err != nil {
+			if err := st.tbl.delete(ctx, tx, id); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.remove(id)
 		}
-		if err := m.syncHead(ctx, tx, st.head(), st.fp.String()); err != nil {
+		if err := m.syncHead(ctx, tx, st.tbl, st.head(), st.fp.String()); err != nil {
 			return stepErr(id, StepRecord, err)
 		}
 		if err := tx.Commit(); err != nil {

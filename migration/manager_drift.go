@@ -236,7 +236,7 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 	}
 	now := time.Now().UTC()
 
-	table := dialect.QuoteTable(m.d, m.SchemaTable())
+	table := dialect.QuoteTable(m.d, st.tbl.qualify(m.SchemaTable()))
 	p := m.d.Placeholder
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
 	seq         BIGINT       NOT NULL,
@@ -265,7 +265,7 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 			return fmt.Errorf("record schema: %w", err)
 		}
 	}
-	if err := m.st.setSchemaFingerprint(ctx, tx, head.Seq, fp); err != nil {
+	if err := st.tbl.setSchemaFingerprint(ctx, tx, head.Seq, fp); err != nil {
 		return fmt.Errorf("record schema: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -126,6 +126,9 @@ type Session interface {
 	Reusable() bool
 }
 
+// The manager closes a Session that is also an io.Closer once it is done
+// with it.
+
 // TxProber is an optional interface for dialects that can tell whether a
 // transaction is still open on a connection without a round trip. The
 // manager uses it after each migration run in a transaction to catch a

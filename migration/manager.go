@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -145,6 +146,8 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 			return nil, err
 		}
 	}
+	ctx, stop := withCleanupClock(ctx)
+	defer stop()
 	err = m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
 		steps, err := m.plan(st, t)
 		if err != nil || len(steps) == 0 {
@@ -207,14 +210,20 @@ func (m *Manager) upToDate(ctx context.Context) bool {
 // release failed is discarded rather than returned to the pool holding the
 // lock.
 func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, *state) error) (err error) {
+	ctx, stop := withCleanupClock(ctx)
+	defer stop()
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return stepErr("", StepLock, fmt.Errorf("get connection: %w", err))
 	}
 	discard := false     // the lock may still be held: end the session too
 	drop := false        // the session is not as it came: do not pool it
+	abandoned := false   // conn belongs to the goroutine of lockConn
 	var interrupt func() // ends the locked session from another connection
 	defer func() {
+		if abandoned {
+			return
+		}
 		if discard || drop {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
@@ -231,7 +240,7 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 		defer cancel()
 	}
 	waitStart := time.Now()
-	if err := m.locker.Lock(lctx, conn); err != nil {
+	if abandoned, err = m.lockConn(ctx, lctx, conn); err != nil {
 		if ctx.Err() != nil || lctx.Err() != nil {
 			// The driver may have given up half way through a statement.
 			drop = true
@@ -268,6 +277,7 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 			return stepErr("", StepState, err)
 		}
 		tbl = m.st.in(sess.Schema())
+		defer closeSession(sess)
 	}
 	var st *state
 	defer func() {
@@ -298,6 +308,40 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 	}
 	st.sess = sess
 	return fn(conn, st)
+}
+
+// lockConn takes the lock on conn under lctx. If the attempt in flight
+// has not answered cleanupGrace after lctx ended (a stalled connection), it
+// gives up without waiting for it: a goroutine waits for the answer,
+// releases the lock should it have been granted, and closes conn, which
+// the caller must then leave alone (abandoned).
+func (m *Manager) lockConn(ctx, lctx context.Context, conn *sql.Conn) (abandoned bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- m.locker.Lock(lctx, conn) }()
+	select {
+	case err := <-done:
+		return false, err
+	case <-lctx.Done():
+	}
+	grace := time.NewTimer(cleanupGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return false, err
+	case <-grace.C:
+	}
+	go func() {
+		if err := <-done; err == nil {
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), interruptTimeout)
+			if uerr := m.locker.Unlock(uctx, conn); uerr != nil {
+				m.cfg.log.WarnContext(uctx, "cannot release a migration lock granted after the run gave up on it; closing its connection", "error", uerr)
+			}
+			cancel()
+		}
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}()
+	return true, fmt.Errorf("%w (the connection did not answer within %s; it is closed when it does)", context.Cause(lctx), cleanupGrace)
 }
 
 // interrupt ends the session id, which holds the migration lock on a
@@ -343,17 +387,60 @@ func (m *Manager) loadFrom(ctx context.Context, q dialect.Execer, tbl *store) (*
 const cleanupGrace = time.Second
 
 // cleanupContext returns a context for cleaning up after work done under
-// ctx: not cancelled with ctx, but cleanupGrace after it.
+// ctx: not cancelled with ctx, but cleanupGrace after ctx ended (after the
+// run's context ended, if ctx carries its [cleanupClock], so that cleanups
+// one after the other share one grace rather than adding theirs up).
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() {
-		time.AfterFunc(cleanupGrace, func() {
+		wait := cleanupGrace
+		if clk, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
+			wait = time.Until(clk.ended().Add(cleanupGrace))
+		}
+		time.AfterFunc(max(wait, 0), func() {
 			cancel(fmt.Errorf("cleanup gave up %s after the run's context ended: %w", cleanupGrace, context.Cause(ctx)))
 		})
 	})
 	return c, func() {
 		stop()
 		cancel(context.Canceled)
+	}
+}
+
+// A cleanupClock notes when a run's context ended.
+type cleanupClock struct {
+	done chan struct{}
+	at   time.Time
+}
+
+type cleanupClockKey struct{}
+
+// withCleanupClock returns ctx carrying a clock that notes when ctx ends,
+// unless it has one; stop releases it.
+func withCleanupClock(ctx context.Context) (_ context.Context, stop func()) {
+	if _, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
+		return ctx, func() {}
+	}
+	clk := &cleanupClock{done: make(chan struct{})}
+	stop = func() {}
+	if ctx.Done() != nil {
+		s := context.AfterFunc(ctx, func() {
+			clk.at = time.Now()
+			close(clk.done)
+		})
+		stop = func() { s() }
+	}
+	return context.WithValue(ctx, cleanupClockKey{}, clk), stop
+}
+
+// ended returns when the context ended, or now if the clock has not
+// noted it yet (the caller knows it has ended).
+func (c *cleanupClock) ended() time.Time {
+	select {
+	case <-c.done:
+		return c.at
+	default:
+		return time.Now()
 	}
 }
 
@@ -470,6 +557,7 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 			if err != nil {
 				return stepErr("", StepState, err)
 			}
+			defer closeSession(sess)
 			st.sess = sess
 		}
 	}
@@ -524,6 +612,13 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 		return err
 	}
 	return nil
+}
+
+// closeSession releases what a saved session holds, if anything.
+func closeSession(s dialect.Session) {
+	if c, ok := s.(io.Closer); ok {
+		_ = c.Close()
+	}
 }
 
 // restoreSession puts the locked connection's session back as the run

@@ -62,17 +62,23 @@ func (*Dialect) SaveSession(ctx context.Context, conn *sql.Conn, table string) (
 	if schema, _, ok := dialect.SplitTable(table); ok {
 		s.schema = schema
 	}
-	vals, err := readPragmas(ctx, conn)
+	// Prepared once: a run reads it after every migration.
+	stmt, err := conn.PrepareContext(ctx, snapshotQuery)
 	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	s.stmt = stmt
+	sn, err := readSnapshot(ctx, stmt)
+	if err != nil {
+		stmt.Close()
 		return nil, err
 	}
-	s.vals = vals
-	names, err := attached(ctx, conn)
-	if err != nil {
-		return nil, err
+	s.saved = sn
+	if s.attached, err = attached(ctx, conn); err == nil {
+		s.temp, err = tempObjects(ctx, conn)
 	}
-	s.attached = names
-	if s.temp, err = tempObjects(ctx, conn); err != nil {
+	if err != nil {
+		stmt.Close()
 		return nil, err
 	}
 	return s, nil
@@ -112,14 +118,37 @@ func (*Dialect) InTransaction(rc dialect.RawConner) (bool, error) {
 	return in, err
 }
 
-func readPragmas(ctx context.Context, conn *sql.Conn) ([]int64, error) {
-	vals := make([]int64, len(sessionPragmas))
-	for i, p := range sessionPragmas {
-		if err := conn.QueryRowContext(ctx, `PRAGMA `+p).Scan(&vals[i]); err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
+// snapshotQuery reads, in one statement, the pragmas of sessionPragmas,
+// then the names of the attached databases and the temp schema's objects,
+// each as one string.
+var snapshotQuery = func() string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for _, p := range sessionPragmas {
+		b.WriteString("(SELECT * FROM pragma_" + p + "), ")
 	}
-	return vals, nil
+	b.WriteString(`(SELECT group_concat(name, char(31)) FROM pragma_database_list),
+	(SELECT group_concat(type || char(30) || name, char(31)) FROM temp.sqlite_schema WHERE type IN ('table', 'view', 'trigger'))`)
+	return b.String()
+}()
+
+// snapshot is what snapshotQuery reads.
+type snapshot struct {
+	vals       []int64 // of sessionPragmas
+	dbs, temps sql.NullString
+}
+
+func readSnapshot(ctx context.Context, stmt *sql.Stmt) (snapshot, error) {
+	sn := snapshot{vals: make([]int64, len(sessionPragmas))}
+	dest := make([]any, 0, len(sn.vals)+2)
+	for i := range sn.vals {
+		dest = append(dest, &sn.vals[i])
+	}
+	dest = append(dest, &sn.dbs, &sn.temps)
+	if err := stmt.QueryRowContext(ctx).Scan(dest...); err != nil {
+		return sn, fmt.Errorf("read session: %w", err)
+	}
+	return sn, nil
 }
 
 func attached(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
@@ -144,12 +173,16 @@ func attached(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
 // session is a SQLite connection's settings as saved.
 type session struct {
 	schema   string
-	vals     []int64 // of sessionPragmas
+	stmt     *sql.Stmt // snapshotQuery, on the connection saved
+	saved    snapshot
 	attached map[string]bool
 	temp     map[[2]string]bool // temp schema objects
 }
 
 func (s *session) Schema() string { return s.schema }
+
+// Close releases the statement the session reads its state with.
+func (s *session) Close() error { return s.stmt.Close() }
 
 // Reusable is true: the connection may be the only one an in-memory
 // database has, so it is restored, not discarded.
@@ -169,28 +202,33 @@ func (s *session) Restore(ctx context.Context, conn *sql.Conn, commit bool) erro
 			return fmt.Errorf("%s the transaction left open: %w", strings.ToLower(end), err)
 		}
 	}
-	vals, err := readPragmas(ctx, conn)
+	now, err := readSnapshot(ctx, s.stmt)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for i, p := range sessionPragmas {
-		if vals[i] != s.vals[i] {
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA %s = %d`, p, s.vals[i])); err != nil {
+		if now.vals[i] != s.saved.vals[i] {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA %s = %d`, p, s.saved.vals[i])); err != nil {
 				errs = append(errs, fmt.Errorf("restore %s: %w", p, err))
 			}
 		}
 	}
-	names, err := attached(ctx, conn)
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	for name := range names {
-		if !s.attached[name] && name != "temp" {
-			if _, err := conn.ExecContext(ctx, `DETACH DATABASE `+dialect.QuoteDouble(name)); err != nil {
-				errs = append(errs, fmt.Errorf("detach %q: %w", name, err))
+	if now.dbs != s.saved.dbs {
+		names, err := attached(ctx, conn)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for name := range names {
+			if !s.attached[name] && name != "temp" {
+				if _, err := conn.ExecContext(ctx, `DETACH DATABASE `+dialect.QuoteDouble(name)); err != nil {
+					errs = append(errs, fmt.Errorf("detach %q: %w", name, err))
+				}
 			}
 		}
+	}
+	if now.temps == s.saved.temps {
+		return errors.Join(errs...)
 	}
 	objs, err := tempObjects(ctx, conn)
 	if err != nil {

@@ -110,6 +110,7 @@ func Run(t *testing.T, tgt Target) {
 		{"VersionTableAddressed", testVersionTableAddressed},
 		{"SessionRestored", testSessionRestored},
 		{"TransactionEnded", testTransactionEnded},
+		{"DriftKept", testDriftKept},
 	}
 	if tgt.Schemas {
 		tests = append(tests, subtest{"QualifiedTable", testQualifiedTable})

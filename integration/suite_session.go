@@ -350,3 +350,63 @@ func testTransactionEnded(t *testing.T, tgt Target) {
 		})
 	}
 }
+
+// testDriftKept: a change made by hand between runs is not absorbed by the
+// next run's recording of the schema: the run logs it and keeps it, Drift
+// reports it after the run until RecordSchema accepts it, and under
+// WithDriftPolicy(DriftRefuse) the run refuses to start.
+func testDriftKept(t *testing.T, tgt Target) {
+	d := tgt.open(t)
+	ctx := t.Context()
+	a, b, c := table("a"), table("b", "a"), table("c", "b")
+	if _, err := d.manager([]migration.Migration{a}).Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.exec(`CREATE TABLE handmade (id INTEGER PRIMARY KEY)`)
+
+	var log logBuffer
+	m := d.manager([]migration.Migration{a, b}, migration.WithLogger(log.logger()))
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatalf("Up under the default policy: %v", err)
+	}
+	if !strings.Contains(log.String(), "the schema changed since the last run recorded it") || !strings.Contains(log.String(), "handmade") {
+		t.Errorf("the run did not log the drift it found:\n%s", log.String())
+	}
+	rep, err := m.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Drifted() || !rep.Diff.Empty() || len(rep.Kept) != 1 {
+		t.Fatalf("Drift after the run = %s\nwant no live change and the drift the run found kept", rep)
+	}
+	if k := rep.Kept[0]; k.Migration != "a" || !strings.Contains(k.Report, "+ table handmade") {
+		t.Errorf("kept drift %+v, want the table made by hand since a", k)
+	}
+
+	d.exec(`CREATE TABLE handmade2 (id INTEGER PRIMARY KEY)`)
+	strict := d.manager([]migration.Migration{a, b, c}, migration.WithDriftPolicy(migration.DriftRefuse))
+	res, err := strict.Up(ctx)
+	if !errors.Is(err, migration.ErrDrift) || !strings.Contains(err.Error(), "handmade2") {
+		t.Fatalf("Up under DriftRefuse = %v, want ErrDrift naming handmade2", err)
+	}
+	wantStepErr(t, err, "", migration.StepDrift)
+	if len(res) != 0 || d.hasTable("t_c") {
+		t.Fatalf("the refused run ran something: %+v", res)
+	}
+	rep, err = strict.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Diff.Changes) != 1 || len(rep.Kept) != 2 {
+		t.Fatalf("Drift after the refusal = %s\nwant handmade2 live and two kept drifts", rep)
+	}
+	if err := strict.RecordSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = strict.Drift(ctx); err != nil || rep.Drifted() {
+		t.Fatalf("Drift after RecordSchema = %v, %v; want no drift", rep, err)
+	}
+	if _, err := strict.Up(ctx); err != nil {
+		t.Fatalf("Up once the drift was accepted: %v", err)
+	}
+}

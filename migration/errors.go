@@ -44,6 +44,7 @@ const (
 	StepState    = "state"  // reading or creating the version table
 	StepRecord   = "record" // writing the version table
 	StepRestore  = "restore"
+	StepDrift    = "drift" // comparing the schema with the recorded one before a run
 )
 
 // Error is returned when a run fails; it names the migration (empty for

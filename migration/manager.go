@@ -156,6 +156,9 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 		if err := m.checkSteps(steps); err != nil {
 			return err
 		}
+		if err := m.checkDrift(ctx, conn, st); err != nil {
+			return err
+		}
 		return m.apply(ctx, conn, st, steps, &res)
 	})
 	return res, err

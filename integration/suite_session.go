@@ -275,10 +275,14 @@ func testSessionRestored(t *testing.T, tgt Target) {
 // work, not left to swallow the manager's writes and the application's.
 func testTransactionEnded(t *testing.T, tgt Target) {
 	ctx := t.Context()
-	if !tgt.Transactional() {
+	t.Run("left open outside a transaction", func(t *testing.T) {
 		d := tgt.open(t)
 		d.SetMaxOpenConns(1)
-		open := sqlMigration("open", false, `CREATE TABLE t_open (id INTEGER)`, `START TRANSACTION`, `INSERT INTO t_open (id) VALUES (1)`)
+		begin := "BEGIN"
+		if tgt.Dialect.Name() == mysqlName {
+			begin = "START TRANSACTION" // CREATE TABLE would commit it: it comes first
+		}
+		open := sqlMigration("open", true, `CREATE TABLE t_open (id INTEGER)`, begin, `INSERT INTO t_open (id) VALUES (1)`)
 		if _, err := d.manager([]migration.Migration{open}).Up(ctx); err != nil {
 			t.Fatalf("Up: %v", err)
 		}
@@ -291,6 +295,13 @@ func testTransactionEnded(t *testing.T, tgt Target) {
 			t.Fatal(err)
 		}
 		wantIDs(t, "status", states(st), []string{"open=applied"})
+		// The application's next write is its own, committed at once.
+		d.exec(`INSERT INTO t_open (id) VALUES (2)`)
+		if n := strs(t, other, `SELECT count(*) FROM t_open`); n[0] != "2" {
+			t.Errorf("another connection sees %s rows after the application's insert, want 2", n[0])
+		}
+	})
+	if !tgt.Transactional() {
 		return
 	}
 	cases := []struct {

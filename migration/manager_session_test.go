@@ -4,14 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/dialect/postgres"
 	"github.com/strata-go/strata/dialect/sqlite"
 	"github.com/strata-go/strata/migration"
 )
 
-// TestTempVersionTableRefused: on SQLite a version table in the temp
-// schema would vanish with the connection, and the next process would
-// apply every migration again: NewManager refuses it, whatever its case,
-// and accepts an attached schema.
+// TestTempVersionTableRefused: a version table in the temporary schema
+// (SQLite's temp, PostgreSQL's pg_temp) would vanish with the connection,
+// and the next process would apply every migration again: NewManager
+// refuses it, whatever its case on SQLite, and accepts other schemas.
 func TestTempVersionTableRefused(t *testing.T) {
 	db := openDB(t)
 	for _, name := range []string{"temp.strata", "TEMP.strata", "Temp.x"} {
@@ -22,6 +23,16 @@ func TestTempVersionTableRefused(t *testing.T) {
 	}
 	if _, err := migration.NewManager(db, sqlite.New(), []migration.Migration{table("a")}, migration.WithTable("main.strata")); err != nil {
 		t.Errorf("NewManager(WithTable(%q)) = %v", "main.strata", err)
+	}
+	// PostgreSQL's temporary schema, by its alias or its own name.
+	for _, name := range []string{"pg_temp.strata", "pg_temp_3.strata"} {
+		_, err := migration.NewManager(db, postgres.New(), []migration.Migration{table("a")}, migration.WithTable(name))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("postgres: NewManager(WithTable(%q)) = %v, want a refusal naming the table", name, err)
+		}
+	}
+	if _, err := migration.NewManager(db, postgres.New(), []migration.Migration{table("a")}, migration.WithTable("app.strata")); err != nil {
+		t.Errorf("postgres: NewManager(WithTable(%q)) = %v", "app.strata", err)
 	}
 }
 

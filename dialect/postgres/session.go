@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -12,9 +13,20 @@ import (
 )
 
 var (
-	_ dialect.Sessioner = (*Dialect)(nil)
-	_ dialect.TxProber  = (*Dialect)(nil)
+	_ dialect.Sessioner    = (*Dialect)(nil)
+	_ dialect.TxProber     = (*Dialect)(nil)
+	_ dialect.TableChecker = (*Dialect)(nil)
 )
+
+// CheckTable refuses a version table in the session's temporary schema
+// (pg_temp, or its pg_temp_N name): it would vanish with the connection,
+// and the next run would apply every migration again.
+func (*Dialect) CheckTable(name string) error {
+	if schema, _, ok := dialect.SplitTable(name); ok && (schema == "pg_temp" || strings.HasPrefix(schema, "pg_temp_")) {
+		return fmt.Errorf("version table %q: the temporary schema does not outlive the connection, so every run would apply everything again", name)
+	}
+	return nil
+}
 
 // SaveSession reads the schema unqualified names resolve to
 // (current_schema(), or the schema table names) and the settings changed

@@ -44,7 +44,10 @@ func (*Dialect) SaveSession(ctx context.Context, conn *sql.Conn, table string) (
 	} else {
 		s.schema = cur.String
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT name, setting FROM pg_catalog.pg_settings WHERE source = 'session'`)
+	// The transaction_* settings belong to a transaction, the role is
+	// read above.
+	rows, err := conn.QueryContext(ctx, `SELECT name, setting FROM pg_catalog.pg_settings
+		WHERE source = 'session' AND name NOT LIKE 'transaction\_%' AND name NOT IN ('role', 'session_authorization', 'is_superuser')`)
 	if err != nil {
 		return nil, fmt.Errorf("read session settings: %w", err)
 	}

@@ -394,15 +394,22 @@ const cleanupGrace = time.Second
 // run's context ended, if ctx carries its [cleanupClock], so that cleanups
 // one after the other share one grace rather than adding theirs up).
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := func() time.Time {
+		if clk, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
+			return clk.ended().Add(cleanupGrace)
+		}
+		return time.Now().Add(cleanupGrace)
+	}
+	cause := func() error {
+		return fmt.Errorf("cleanup gave up %s after the run's context ended: %w", cleanupGrace, context.Cause(ctx))
+	}
+	if ctx.Err() != nil {
+		// The usual case: cleaning up after the run's context ended.
+		return context.WithDeadlineCause(context.WithoutCancel(ctx), end(), cause())
+	}
 	c, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() {
-		wait := cleanupGrace
-		if clk, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
-			wait = time.Until(clk.ended().Add(cleanupGrace))
-		}
-		time.AfterFunc(max(wait, 0), func() {
-			cancel(fmt.Errorf("cleanup gave up %s after the run's context ended: %w", cleanupGrace, context.Cause(ctx)))
-		})
+		time.AfterFunc(max(time.Until(end()), 0), func() { cancel(cause()) })
 	})
 	return c, func() {
 		stop()

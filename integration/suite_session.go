@@ -342,7 +342,9 @@ func testTransactionEnded(t *testing.T, tgt Target) {
 			if !errors.Is(err, migration.ErrTransactionEnded) {
 				t.Fatalf("Up = %v, want ErrTransactionEnded", err)
 			}
-			wantStepErr(t, err, "ender", migration.StepUp)
+			if me, ok := err.(*migration.Error); !ok || me.ID != "ender" || me.Step != migration.StepUp {
+				t.Errorf("error %T %v, want a *migration.Error for ender at step up", err, err)
+			}
 			if !strings.Contains(err.Error(), "dirty") {
 				t.Errorf("the error %q does not say the migration is recorded dirty", err)
 			}

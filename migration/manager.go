@@ -666,7 +666,7 @@ func (m *Manager) txEnded(conn *sql.Conn, tx *sql.Tx) bool {
 // recordEnded records migration id dirty after it ended its own
 // transaction (err wraps [ErrTransactionEnded]): whatever it did is
 // partly committed, and st, read again, says which rows the database has.
-func (m *Manager) recordEnded(ctx context.Context, conn *sql.Conn, st *state, id string, dir Direction, err error) error {
+func (m *Manager) recordEnded(ctx context.Context, conn *sql.Conn, st *state, id string, err error) error {
 	if rerr := m.restoreSession(ctx, conn, st, false); rerr != nil {
 		return errors.Join(err, stepErr(id, StepState, rerr))
 	}
@@ -692,8 +692,14 @@ func (m *Manager) recordEnded(ctx context.Context, conn *sql.Conn, st *state, id
 	if werr != nil {
 		return errors.Join(err, stepErr(id, StepRecord, fmt.Errorf("%w; it could not be recorded dirty: inspect the database", werr)))
 	}
-	_ = dir
-	return fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", err)
+	// err is the *Error runInTx made for this migration: say so inside it,
+	// so that the run still fails with an *Error at the top.
+	var me *Error
+	if errors.As(err, &me) {
+		me.Err = fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", me.Err)
+		return err
+	}
+	return stepErr(id, StepUp, fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", err))
 }
 
 func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks, b *batch) (r Result, err error) {
@@ -744,7 +750,7 @@ func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Mig
 	update, err := m.runInTx(ctx, conn, tx, st, mg, dir, start, hooks)
 	if errors.Is(err, ErrTransactionEnded) {
 		_ = tx.Rollback()
-		return m.recordEnded(ctx, conn, st, mg.ID(), dir, err)
+		return m.recordEnded(ctx, conn, st, mg.ID(), err)
 	}
 	if err != nil {
 		return err
@@ -890,7 +896,7 @@ func (m *Manager) applyAtomic(ctx context.Context, conn *sql.Conn, st *state, st
 			// or rolled back with them: recordEnded reads which.
 			_ = tx.Rollback()
 			*st = *saved
-			results[i].Err = m.recordEnded(ctx, conn, st, s.ID, s.Direction, err)
+			results[i].Err = m.recordEnded(ctx, conn, st, s.ID, err)
 			*res = append(*res, results[i])
 			if m.cfg.progress != nil {
 				m.cfg.progress(results[i])

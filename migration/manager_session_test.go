@@ -1,6 +1,8 @@
 package migration_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,5 +63,66 @@ func TestTempTableDoesNotShadowVersionTable(t *testing.T) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM temp.sqlite_schema`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("temp objects after the run: %d (%v), want none", n, err)
+	}
+}
+
+// TestInMemorySessionRestored: an in-memory database lives only as long as
+// its one connection, so after a run the manager restores that
+// connection's session rather than closing it: the data is still there,
+// and what the migrations left (pragmas, an attached database, temporary
+// tables, a transaction left open) is gone.
+func TestInMemorySessionRestored(t *testing.T) {
+	db, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	probe := func() string {
+		t.Helper()
+		var s string
+		err := db.QueryRow(`SELECT concat_ws('|', (SELECT * FROM pragma_foreign_keys), (SELECT * FROM pragma_legacy_alter_table),
+			(SELECT * FROM pragma_recursive_triggers), (SELECT count(*) FROM pragma_database_list WHERE name <> 'temp'),
+			(SELECT count(*) FROM temp.sqlite_schema))`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	want := probe()
+	dirty := &migration.Func{Name: "0001_dirty", NoTx: true,
+		UpFn: func(ctx context.Context, tx *migration.Tx) error {
+			for _, s := range []string{`CREATE TABLE kept (id INTEGER)`, `INSERT INTO kept VALUES (1)`,
+				`PRAGMA legacy_alter_table = ON`, `PRAGMA recursive_triggers = ON`, `PRAGMA foreign_keys = ON`,
+				`ATTACH DATABASE ':memory:' AS aux`, `CREATE TEMP TABLE leftover (id INTEGER)`,
+				`BEGIN`, `INSERT INTO kept VALUES (2)`} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return fmt.Errorf("%s: %w", s, err)
+				}
+			}
+			return nil
+		},
+		DownFn: func(context.Context, *migration.Tx) error { return nil }}
+	m := newManager(t, db, []migration.Migration{dirty, table("b", "0001_dirty")})
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := probe(); got != want {
+		t.Errorf("after the run the connection has %s, want %s as before", got, want)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM kept`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("rows of the in-memory database after the run: %d (%v), want 2 (the transaction left open committed)", n, err)
+	}
+	st, err := m.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if s.State != migration.StateApplied {
+			t.Errorf("%s is %s, want applied", s.ID, s.State)
+		}
 	}
 }

@@ -93,6 +93,60 @@ type Hooks interface {
 	BeforeCommit(ctx context.Context, ex Execer) error
 }
 
+// Sessioner is an optional interface for dialects whose connections keep
+// session state that a migration's statements can change and that must not
+// outlive the migration: the current schema or database, settings,
+// transaction modes. The manager saves the session of the locked
+// connection when a run starts, addresses its own tables in the schema
+// saved, restores the session after every migration, and at the end of
+// the run restores it once more and, unless [Session.Reusable], discards
+// the connection instead of returning it to the pool.
+type Sessioner interface {
+	// SaveSession reads what of conn's session Restore puts back. table
+	// is the version table as configured.
+	SaveSession(ctx context.Context, conn *sql.Conn, table string) (Session, error)
+}
+
+// Session is a connection's session state as saved by
+// [Sessioner.SaveSession].
+type Session interface {
+	// Schema is the schema (on MySQL, the database) that unqualified
+	// table names resolved to when the session was saved; "" if none.
+	Schema() string
+	// Restore puts the session of conn back as it was saved. A
+	// transaction still open on conn (one a migration run outside the
+	// manager's transactions opened, or the manager's own on its way to
+	// be rolled back) is first committed if commit is set, which the
+	// manager does only after such a migration succeeded, and rolled
+	// back otherwise.
+	Restore(ctx context.Context, conn *sql.Conn, commit bool) error
+	// Reusable reports whether a restored connection is as good as a
+	// fresh one. Where a migration can leave state that Restore does not
+	// reach (temporary tables, prepared statements, locks), it is false
+	// and the manager discards the connection after the run.
+	Reusable() bool
+}
+
+// The manager closes a Session that is also an io.Closer once it is done
+// with it.
+
+// TxProber is an optional interface for dialects that can tell whether a
+// transaction is still open on a connection without a round trip. The
+// manager uses it after each migration run in a transaction to catch a
+// migration that ended the transaction itself with COMMIT or ROLLBACK.
+type TxProber interface {
+	// InTransaction reports whether the driver connection rc reaches is
+	// inside a transaction block.
+	InTransaction(rc RawConner) (bool, error)
+}
+
+// TableChecker is an optional interface for dialects that refuse some
+// version table names [ValidTableName] accepts, such as a schema whose
+// tables do not outlive the connection.
+type TableChecker interface {
+	CheckTable(name string) error
+}
+
 // RawConner gives the driver connection statements run on, as
 // [sql.Conn.Raw] does; *sql.Conn is one. The transactions the manager
 // passes to [Hooks.BeforeCommit] are too: their Raw reaches the driver
@@ -161,11 +215,22 @@ func ValidTableName(name string) error {
 
 // QuoteTable quotes a possibly schema-qualified table name part by part.
 func QuoteTable(d Dialect, name string) string {
-	schema, table, ok := strings.Cut(name, ".")
+	schema, table, ok := SplitTable(name)
 	if !ok {
 		return d.QuoteIdent(name)
 	}
 	return d.QuoteIdent(schema) + "." + d.QuoteIdent(table)
+}
+
+// SplitTable splits a possibly schema-qualified table name at its last
+// dot: a table name has none, while a schema the manager resolved from the
+// database, such as a MySQL database named "app.v2", may.
+func SplitTable(name string) (schema, table string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", name, false
+	}
+	return name[:i], name[i+1:], true
 }
 
 // QuoteDouble quotes an identifier with double quotes, doubling any inside,

@@ -21,9 +21,16 @@
 //     transaction, or check something before commit, implement [Hooks].
 //  3. If ALTER TABLE ... DROP COLUMN does not work, implement
 //     [ColumnDropper].
-//  4. Assert conformance: var _ dialect.Dialect = (*Dialect)(nil).
-//  5. Register it in an init function if a command line should find it by
+//  4. If a migration's statements can change the connection's session
+//     (the current schema, settings, transaction modes), implement
+//     [Sessioner], so that the manager addresses its tables in the schema
+//     the run started in and puts the session back after every migration;
+//     if the driver can tell whether a transaction is open, [TxProber], so
+//     that a migration ending its own transaction is caught; if some
+//     version table names cannot work, [TableChecker].
+//  5. Assert conformance: var _ dialect.Dialect = (*Dialect)(nil).
+//  6. Register it in an init function if a command line should find it by
 //     name.
-//  6. Run the conformance suites in your tests: the manager suite in
+//  7. Run the conformance suites in your tests: the manager suite in
 //     integration and the lock suite in lock/locktest.
 package dialect

@@ -64,7 +64,11 @@ func (tgt Target) describer() func(context.Context, dialect.Execer) ([]Table, er
 // Status, History and Pending, custom and schema-qualified version tables,
 // dropping a column, odd migration IDs, the lock (exclusion, hand-over, an
 // up-to-date start that never touches it, a waiter that gives up),
-// concurrent managers, a pool of one connection, and, where the dialect
+// concurrent managers, a pool of one connection, migrations that switch the
+// schema or database, change the session, leave or end a transaction
+// (the version table stays where it was, the connection goes back to the
+// pool as it came, the migration is recorded truthfully), drift found
+// before a run and kept, and, where the dialect
 // implements schema.Inspector (the built-in dialects must), that every
 // migration of a realistic history is reversible, with migrationtest.Run:
 // tables, constraints, indexes, a foreign key, a view, added and dropped
@@ -107,6 +111,10 @@ func Run(t *testing.T, tgt Target) {
 		{"ConcurrentManagers", testConcurrentManagers},
 		{"PoolOfOne", testPoolOfOne},
 		{"Reversible", testReversible},
+		{"VersionTableAddressed", testVersionTableAddressed},
+		{"SessionRestored", testSessionRestored},
+		{"TransactionEnded", testTransactionEnded},
+		{"DriftKept", testDriftKept},
 	}
 	if tgt.Schemas {
 		tests = append(tests, subtest{"QualifiedTable", testQualifiedTable})

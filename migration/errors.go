@@ -26,6 +26,12 @@ var (
 	// ErrUnknownApplied: rolling back would pass a migration that is applied
 	// but unknown to this binary (a newer binary applied it).
 	ErrUnknownApplied = errors.New("migration: applied migration unknown to this binary")
+	// ErrTransactionEnded: a migration run in a transaction ended it
+	// itself, executing COMMIT or ROLLBACK. What it ran before may be
+	// committed or not, what it ran after was committed statement by
+	// statement: the migration is recorded dirty, to be inspected and
+	// repaired.
+	ErrTransactionEnded = errors.New("migration: the migration ended its transaction itself (COMMIT or ROLLBACK in its SQL)")
 )
 
 // Steps named by [Error].
@@ -38,6 +44,7 @@ const (
 	StepState    = "state"  // reading or creating the version table
 	StepRecord   = "record" // writing the version table
 	StepRestore  = "restore"
+	StepDrift    = "drift" // comparing the schema with the recorded one before a run
 )
 
 // Error is returned when a run fails; it names the migration (empty for

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"slices"
@@ -53,6 +54,11 @@ func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (
 	}
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
+	}
+	if tc, ok := d.(dialect.TableChecker); ok {
+		if err := tc.CheckTable(cfg.table); err != nil {
+			return nil, fmt.Errorf("migration: WithTable: %w", err)
+		}
 	}
 	if cfg.atomic && !d.TransactionalDDL() {
 		return nil, fmt.Errorf("migration: WithAtomic: the %s dialect cannot roll back DDL, so a run cannot be atomic", d.Name())
@@ -136,15 +142,40 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 		if err != nil || len(steps) == 0 {
 			return nil, err
 		}
+		if err := m.checkSteps(steps); err != nil {
+			return nil, err
+		}
 	}
+	ctx, stop := withCleanupClock(ctx)
+	defer stop()
 	err = m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
 		steps, err := m.plan(st, t)
 		if err != nil || len(steps) == 0 {
 			return err
 		}
+		if err := m.checkSteps(steps); err != nil {
+			return err
+		}
+		if err := m.checkDrift(ctx, conn, st); err != nil {
+			return err
+		}
 		return m.apply(ctx, conn, st, steps, &res)
 	})
 	return res, err
+}
+
+// checkSteps refuses, before anything runs, steps the manager is not
+// configured to take: a backup with no backuper.
+func (m *Manager) checkSteps(steps []Step) error {
+	for _, s := range steps {
+		if !s.BackupRequired {
+			continue
+		}
+		if _, err := m.backuper(); err != nil {
+			return stepErr(s.ID, StepBackup, fmt.Errorf("the migration requires a backup, and %w; nothing was run", err))
+		}
+	}
+	return nil
 }
 
 func (m *Manager) checkTarget(t Target) error {
@@ -191,14 +222,21 @@ func (m *Manager) upToDate(ctx context.Context) bool {
 // release failed is discarded rather than returned to the pool holding the
 // lock.
 func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, *state) error) (err error) {
+	ctx, stop := withCleanupClock(ctx)
+	defer stop()
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return stepErr("", StepLock, fmt.Errorf("get connection: %w", err))
 	}
-	discard := false
+	discard := false     // the lock may still be held: end the session too
+	drop := false        // the session is not as it came: do not pool it
+	abandoned := false   // conn belongs to the goroutine of lockConn
 	var interrupt func() // ends the locked session from another connection
 	defer func() {
-		if discard {
+		if abandoned {
+			return
+		}
+		if discard || drop {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
@@ -214,7 +252,11 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 		defer cancel()
 	}
 	waitStart := time.Now()
-	if err := m.locker.Lock(lctx, conn); err != nil {
+	if abandoned, err = m.lockConn(ctx, lctx, conn); err != nil {
+		if ctx.Err() != nil || lctx.Err() != nil {
+			// The driver may have given up half way through a statement.
+			drop = true
+		}
 		return stepErr("", StepLock, err)
 	}
 	m.cfg.log.DebugContext(ctx, "migration lock taken", "wait", time.Since(waitStart))
@@ -225,27 +267,93 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 			// keeps the lock until its statement ends, as it would anyway.
 			m.cfg.log.WarnContext(ctx, "cannot read the session id of the locked connection", "error", err)
 		} else {
-			interrupt = func() { m.interrupt(context.WithoutCancel(ctx), in, id) }
+			interrupt = func() { m.interrupt(ctx, in, id) }
 		}
 	}
 	defer func() {
-		if uerr := m.locker.Unlock(context.WithoutCancel(ctx), conn); uerr != nil {
+		uctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if uerr := m.locker.Unlock(uctx, conn); uerr != nil {
 			discard = true
 			err = errors.Join(err, stepErr("", StepLock, fmt.Errorf("release: %w", uerr)))
 		}
 	}()
 	defer recoverInto(&err)
 
+	tbl := m.st
+	var sess dialect.Session
+	if sr, ok := m.d.(dialect.Sessioner); ok {
+		sess, err = sr.SaveSession(ctx, conn, m.cfg.table)
+		if err != nil {
+			drop = true
+			return stepErr("", StepState, err)
+		}
+		tbl = m.st.in(sess.Schema())
+		defer closeSession(sess)
+	}
+	var st *state
+	defer func() {
+		if st == nil || !st.ran {
+			return
+		}
+		// Migration code ran on conn: put its session back, or keep it
+		// out of the pool.
+		if sess == nil || !sess.Reusable() {
+			drop = true
+			return
+		}
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := sess.Restore(rctx, conn, false); rerr != nil {
+			drop = true
+			m.cfg.log.WarnContext(ctx, "cannot restore the session of the migration connection; it is closed rather than pooled", "error", rerr)
+		}
+	}()
 	if create {
-		if err := m.st.create(ctx, conn); err != nil {
+		if err := tbl.create(ctx, conn); err != nil {
 			return stepErr("", StepState, err)
 		}
 	}
-	st, err := m.load(ctx, conn)
+	st, err = m.loadFrom(ctx, conn, tbl)
 	if err != nil {
 		return err
 	}
+	st.sess = sess
 	return fn(conn, st)
+}
+
+// lockConn takes the lock on conn under lctx. If the attempt in flight
+// has not answered cleanupGrace after lctx ended (a stalled connection), it
+// gives up without waiting for it: a goroutine waits for the answer,
+// releases the lock should it have been granted, and closes conn, which
+// the caller must then leave alone (abandoned).
+func (m *Manager) lockConn(ctx, lctx context.Context, conn *sql.Conn) (abandoned bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- m.locker.Lock(lctx, conn) }()
+	select {
+	case err := <-done:
+		return false, err
+	case <-lctx.Done():
+	}
+	grace := time.NewTimer(cleanupGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return false, err
+	case <-grace.C:
+	}
+	go func() {
+		if err := <-done; err == nil {
+			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), interruptTimeout)
+			if uerr := m.locker.Unlock(uctx, conn); uerr != nil {
+				m.cfg.log.WarnContext(uctx, "cannot release a migration lock granted after the run gave up on it; closing its connection", "error", uerr)
+			}
+			cancel()
+		}
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
+	}()
+	return true, fmt.Errorf("%w (the connection did not answer within %s; it is closed when it does)", context.Cause(lctx), cleanupGrace)
 }
 
 // interrupt ends the session id, which holds the migration lock on a
@@ -253,7 +361,9 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 // that the server stops its statement and releases the lock now rather
 // than when the statement ends.
 func (m *Manager) interrupt(ctx context.Context, in dialect.Interrupter, id int64) {
-	ctx, cancel := context.WithTimeout(ctx, interruptTimeout)
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, interruptTimeout)
 	defer cancel()
 	if err := in.Interrupt(ctx, m.db, id); err != nil {
 		m.cfg.log.WarnContext(ctx, "cannot end the session that held the migration lock; the server releases the lock when its statement ends",
@@ -266,13 +376,91 @@ func (m *Manager) interrupt(ctx context.Context, in dialect.Interrupter, id int6
 // interruptTimeout bounds [Manager.interrupt].
 const interruptTimeout = 10 * time.Second
 
-// load reads the version table.
+// load reads the version table as configured, unqualified.
 func (m *Manager) load(ctx context.Context, q dialect.Execer) (*state, error) {
-	recs, err := m.st.read(ctx, q)
+	return m.loadFrom(ctx, q, m.st)
+}
+
+// loadFrom reads the version table tbl.
+func (m *Manager) loadFrom(ctx context.Context, q dialect.Execer, tbl *store) (*state, error) {
+	recs, err := tbl.read(ctx, q)
 	if err != nil {
 		return nil, stepErr("", StepState, err)
 	}
-	return newState(recs, func(id string) bool { return m.g.byID[id] != nil }), nil
+	st := newState(recs, func(id string) bool { return m.g.byID[id] != nil })
+	st.tbl = tbl
+	return st, nil
+}
+
+// cleanupGrace is how long writes that clean up after a run (the version
+// table's last rows, the lock's release, the session's restore) may go on
+// once the caller's context is done: long enough for a healthy server,
+// short enough that a stalled connection does not hold the caller.
+const cleanupGrace = time.Second
+
+// cleanupContext returns a context for cleaning up after work done under
+// ctx: not cancelled with ctx, but cleanupGrace after ctx ended (after the
+// run's context ended, if ctx carries its [cleanupClock], so that cleanups
+// one after the other share one grace rather than adding theirs up).
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := func() time.Time {
+		if clk, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
+			return clk.ended().Add(cleanupGrace)
+		}
+		return time.Now().Add(cleanupGrace)
+	}
+	cause := func() error {
+		return fmt.Errorf("cleanup gave up %s after the run's context ended: %w", cleanupGrace, context.Cause(ctx))
+	}
+	if ctx.Err() != nil {
+		// The usual case: cleaning up after the run's context ended.
+		return context.WithDeadlineCause(context.WithoutCancel(ctx), end(), cause())
+	}
+	c, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(max(time.Until(end()), 0), func() { cancel(cause()) })
+	})
+	return c, func() {
+		stop()
+		cancel(context.Canceled)
+	}
+}
+
+// A cleanupClock notes when a run's context ended.
+type cleanupClock struct {
+	done chan struct{}
+	at   time.Time
+}
+
+type cleanupClockKey struct{}
+
+// withCleanupClock returns ctx carrying a clock that notes when ctx ends,
+// unless it has one; stop releases it.
+func withCleanupClock(ctx context.Context) (_ context.Context, stop func()) {
+	if _, ok := ctx.Value(cleanupClockKey{}).(*cleanupClock); ok {
+		return ctx, func() {}
+	}
+	clk := &cleanupClock{done: make(chan struct{})}
+	stop = func() {}
+	if ctx.Done() != nil {
+		s := context.AfterFunc(ctx, func() {
+			clk.at = time.Now()
+			close(clk.done)
+		})
+		stop = func() { s() }
+	}
+	return context.WithValue(ctx, cleanupClockKey{}, clk), stop
+}
+
+// ended returns when the context ended, or now if the clock has not
+// noted it yet (the caller knows it has ended).
+func (c *cleanupClock) ended() time.Time {
+	select {
+	case <-c.done:
+		return c.at
+	default:
+		return time.Now()
+	}
 }
 
 // plan returns the steps t takes from st.
@@ -378,12 +566,25 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
 		}
 		defer func() {
-			if rerr := restore(context.WithoutCancel(ctx)); rerr != nil {
+			rctx, cancel := cleanupContext(ctx)
+			defer cancel()
+			if rerr := restore(rctx); rerr != nil {
 				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 				err = errors.Join(err, stepErr("", StepState, rerr))
 			}
 		}()
+		if sr, ok := m.d.(dialect.Sessioner); ok && st.sess != nil {
+			// What every migration starts from is the session as
+			// prepared.
+			sess, err := sr.SaveSession(ctx, conn, m.cfg.table)
+			if err != nil {
+				return stepErr("", StepState, err)
+			}
+			defer closeSession(sess)
+			st.sess = sess
+		}
 	}
+	st.ran = true
 	// Record the schema for drift detection whenever the run changed it,
 	// also when a later migration failed after earlier ones committed.
 	changed := false
@@ -394,6 +595,9 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 	}()
 	if m.cfg.atomic {
 		err := m.applyAtomic(ctx, conn, st, steps, res, hooks)
+		if rerr := m.restoreSession(ctx, conn, st, false); rerr != nil {
+			err = errors.Join(err, stepErr("", StepState, rerr))
+		}
 		changed = err == nil
 		return err
 	}
@@ -404,10 +608,12 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 	for _, s := range steps {
 		r, err := m.applyOne(ctx, conn, st, s, hooks, &b)
 		if err != nil {
-			if ferr := m.flush(context.WithoutCancel(ctx), conn, &b); ferr != nil {
+			fctx, cancel := cleanupContext(ctx)
+			if ferr := m.flush(fctx, conn, &b); ferr != nil {
 				err = errors.Join(err, ferr)
 				r.Err = err
 			}
+			cancel()
 		}
 		*res = append(*res, r)
 		if m.cfg.progress != nil {
@@ -420,13 +626,93 @@ func (m *Manager) apply(ctx context.Context, conn *sql.Conn, st *state, steps []
 		changed = true
 		m.cfg.log.InfoContext(ctx, "migration "+string(s.Direction), "migration", s.ID, "direction", string(s.Direction), "duration", r.Duration)
 	}
-	if err := m.flush(context.WithoutCancel(ctx), conn, &b); err != nil {
+	fctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if err := m.flush(fctx, conn, &b); err != nil {
 		last := &(*res)[len(*res)-1]
 		last.Err = err
 		m.cfg.log.ErrorContext(ctx, "migration failed", "migration", last.ID, "direction", string(last.Direction), "error", err)
 		return err
 	}
 	return nil
+}
+
+// closeSession releases what a saved session holds, if anything.
+func closeSession(s dialect.Session) {
+	if c, ok := s.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// restoreSession puts the locked connection's session back as the run
+// saved it, after a migration that may have changed it, committing a
+// transaction left open if commit is set (see [dialect.Session]).
+func (m *Manager) restoreSession(ctx context.Context, conn *sql.Conn, st *state, commit bool) error {
+	if st.sess == nil {
+		return nil
+	}
+	rctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	err := st.sess.Restore(rctx, conn, commit)
+	if !commit && (errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
+		// The driver closed the connection (a cancelled statement), and
+		// with it the session: nothing is left to restore.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("restore the connection's session after the migration: %w", err)
+	}
+	return nil
+}
+
+// txEnded reports whether the migration just run in tx ended tx itself,
+// where the dialect can tell.
+func (m *Manager) txEnded(conn *sql.Conn, tx *sql.Tx) bool {
+	p, ok := m.d.(dialect.TxProber)
+	if !ok {
+		return false
+	}
+	in, err := p.InTransaction(connTx{tx, conn})
+	return err == nil && !in
+}
+
+// recordEnded records migration id dirty after it ended its own
+// transaction (err wraps [ErrTransactionEnded]): whatever it did is
+// partly committed, and st, read again, says which rows the database has.
+func (m *Manager) recordEnded(ctx context.Context, conn *sql.Conn, st *state, id string, err error) error {
+	if rerr := m.restoreSession(ctx, conn, st, false); rerr != nil {
+		return errors.Join(err, stepErr(id, StepState, rerr))
+	}
+	wctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	fresh, lerr := m.loadFrom(wctx, conn, st.tbl)
+	if lerr != nil {
+		return errors.Join(err, lerr)
+	}
+	st.recs, st.pos, st.fp = fresh.recs, fresh.pos, fresh.fp
+	var werr error
+	if r := st.get(id); r != nil {
+		if werr = st.tbl.mark(wctx, conn, id, true, r.Duration, ""); werr == nil {
+			st.markDirty(id)
+			r.fingerprint = ""
+		}
+	} else {
+		rec := st.next(m.g.byID[id], 0, true)
+		if werr = st.tbl.insert(wctx, conn, rec); werr == nil {
+			st.push(rec)
+		}
+	}
+	if werr != nil {
+		return errors.Join(err, stepErr(id, StepRecord, fmt.Errorf("%w; it could not be recorded dirty: inspect the database", werr)))
+	}
+	// err is the *Error runInTx made for this migration: say so inside it,
+	// so that the run still fails with an *Error at the top.
+	var me *Error
+	if errors.As(err, &me) {
+		me.Err = fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", me.Err)
+		return err
+	}
+	return stepErr(id, StepUp, fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", err))
 }
 
 func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Step, hooks dialect.Hooks, b *batch) (r Result, err error) {
@@ -455,6 +741,11 @@ func (m *Manager) applyOne(ctx context.Context, conn *sql.Conn, st *state, s Ste
 	start := time.Now()
 	if inTx {
 		err = m.applyTx(ctx, conn, st, mg, s.Direction, start, hooks)
+		// The transaction is over: committed, or rolled back (by
+		// database/sql, perhaps still under way, when the context ended).
+		if rerr := m.restoreSession(ctx, conn, st, false); rerr != nil {
+			err = errors.Join(err, stepErr(s.ID, StepState, rerr))
+		}
 	} else {
 		err = m.applyConn(ctx, conn, st, mg, s.Direction, start, hooks, b)
 	}
@@ -470,6 +761,10 @@ func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Mig
 	}
 	defer tx.Rollback() // after Commit, a no-op
 	update, err := m.runInTx(ctx, conn, tx, st, mg, dir, start, hooks)
+	if errors.Is(err, ErrTransactionEnded) {
+		_ = tx.Rollback()
+		return m.recordEnded(ctx, conn, st, mg.ID(), err)
+	}
 	if err != nil {
 		return err
 	}
@@ -485,7 +780,11 @@ func (m *Manager) applyTx(ctx context.Context, conn *sql.Conn, st *state, mg Mig
 // function brings st up to date once the caller has committed.
 func (m *Manager) runInTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks) (func(), error) {
 	id := mg.ID()
-	if err := m.run(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true}); err != nil {
+	err := m.run(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true})
+	if m.txEnded(conn, tx) {
+		return nil, stepErr(id, string(dir), errors.Join(ErrTransactionEnded, err))
+	}
+	if err != nil {
 		return nil, err
 	}
 	if hooks != nil {
@@ -495,16 +794,16 @@ func (m *Manager) runInTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st *s
 	}
 	if dir == DirectionUp {
 		rec := st.next(mg, time.Since(start), false)
-		if err := m.st.insert(ctx, tx, rec); err != nil {
+		if err := st.tbl.insert(ctx, tx, rec); err != nil {
 			return nil, stepErr(id, StepRecord, err)
 		}
 		return func() { st.push(rec) }, nil
 	}
 	head, fp := st.afterRemove(id)
-	if err := m.st.delete(ctx, tx, id); err != nil {
+	if err := st.tbl.delete(ctx, tx, id); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
-	if err := m.syncHead(ctx, tx, head, fp); err != nil {
+	if err := m.syncHead(ctx, tx, st.tbl, head, fp); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
 	return func() {
@@ -529,11 +828,11 @@ func (m *Manager) run(ctx context.Context, mg Migration, dir Direction, tx *Tx) 
 // syncHead makes head, the newest row, carry fp, the fingerprint of the
 // applied set, in the database. The caller updates its state once the
 // change is committed.
-func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, head *Record, fp string) error {
+func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, tbl *store, head *Record, fp string) error {
 	if head == nil || head.fingerprint == fp {
 		return nil
 	}
-	return m.st.setFingerprint(ctx, q, head.Seq, fp)
+	return tbl.setFingerprint(ctx, q, head.Seq, fp)
 }
 
 // connTx is a transaction with the connection it runs on, for
@@ -605,6 +904,18 @@ func (m *Manager) applyAtomic(ctx context.Context, conn *sql.Conn, st *state, st
 		start := time.Now()
 		update, err := m.runInTx(ctx, conn, tx, st, m.g.byID[s.ID], s.Direction, start, hooks)
 		results[i].Duration = time.Since(start)
+		if errors.Is(err, ErrTransactionEnded) {
+			// The migrations before it were committed with their rows,
+			// or rolled back with them: recordEnded reads which.
+			_ = tx.Rollback()
+			*st = *saved
+			results[i].Err = m.recordEnded(ctx, conn, st, s.ID, err)
+			*res = append(*res, results[i])
+			if m.cfg.progress != nil {
+				m.cfg.progress(results[i])
+			}
+			return results[i].Err
+		}
 		if err != nil {
 			return fail(i, err)
 		}

@@ -40,6 +40,7 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 		if err != nil || len(steps) == 0 {
 			return err
 		}
+		st.ran = true // migration code runs on conn
 		if !m.d.TransactionalDDL() {
 			m.cfg.log.WarnContext(ctx, "dry run without transactional DDL checks the graph, the version table and the first pending migration's Validate only",
 				"dialect", m.d.Name(), "migration", steps[0].ID)
@@ -57,7 +58,11 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 		if err != nil {
 			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
 		}
-		defer func() { err = errors.Join(err, restore(context.WithoutCancel(ctx))) }()
+		defer func() {
+			rctx, cancel := cleanupContext(ctx)
+			defer cancel()
+			err = errors.Join(err, restore(rctx))
+		}()
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -72,7 +77,12 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 			return nil
 		}
 		mg := m.g.byID[s.ID]
-		if err := m.run(ctx, mg, DirectionUp, mtx); err != nil {
+		err := m.run(ctx, mg, DirectionUp, mtx)
+		if m.txEnded(conn, tx) {
+			// Its COMMIT made part of the dry run stick.
+			return stepErr(s.ID, StepUp, errors.Join(fmt.Errorf("%w; in a dry run: what it ran before may be committed, inspect the database", ErrTransactionEnded), err))
+		}
+		if err != nil {
 			return err
 		}
 		if hooks != nil {
@@ -111,7 +121,7 @@ func (m *Manager) Baseline(ctx context.Context, id string) (err error) {
 		for _, s := range steps {
 			r := st.next(m.g.byID[s.ID], 0, false)
 			r.Baselined = true
-			if err := m.st.insert(ctx, tx, r); err != nil {
+			if err := st.tbl.insert(ctx, tx, r); err != nil {
 				return stepErr(s.ID, StepRecord, err)
 			}
 			st.push(r)
@@ -151,17 +161,17 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 		if applied {
 			fp := st.fp
 			fp.add(id)
-			if err := m.st.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
+			if err := st.tbl.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.markClean(id, r.Duration)
 		} else {
-			if err := m.st.delete(ctx, tx, id); err != nil {
+			if err := st.tbl.delete(ctx, tx, id); err != nil {
 				return stepErr(id, StepRecord, err)
 			}
 			st.remove(id)
 		}
-		if err := m.syncHead(ctx, tx, st.head(), st.fp.String()); err != nil {
+		if err := m.syncHead(ctx, tx, st.tbl, st.head(), st.fp.String()); err != nil {
 			return stepErr(id, StepRecord, err)
 		}
 		if err := tx.Commit(); err != nil {

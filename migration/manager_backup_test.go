@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/strata-go/strata/backup"
@@ -82,9 +83,14 @@ func bkManager(t *testing.T, db *sql.DB, d dialect.Dialect, ms []migration.Migra
 }
 
 // bkRows returns the rows of users, or the error reading them.
+// bkQueries numbers [bkRows]'s queries.
+var bkQueries atomic.Int64
+
 func bkRows(t *testing.T, db *sql.DB) string {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(), fmt.Sprintf(`SELECT * FROM users ORDER BY id -- %p`, &t))
+	// Each query's text is new, so no connection has a plan cached for it
+	// from before a restore changed the table's columns.
+	rows, err := db.QueryContext(t.Context(), fmt.Sprintf(`SELECT * FROM users ORDER BY id -- %d`, bkQueries.Add(1)))
 	if err != nil {
 		return "error: " + err.Error()
 	}
@@ -259,6 +265,7 @@ func TestBackupFailureStopsMigration(t *testing.T) {
 		dialect dialect.Dialect
 		opts    []migration.Option
 		want    []string
+		upFront bool // refused before the run starts
 	}{
 		{name: "directory is a file", dialect: sqlite.New(), opts: []migration.Option{migration.WithBackupDir(notDir)},
 			want: []string{"not a directory"}},
@@ -266,8 +273,8 @@ func TestBackupFailureStopsMigration(t *testing.T) {
 			want: []string{"not a directory"}},
 		{name: "world-writable directory", dialect: sqlite.New(), opts: []migration.Option{migration.WithBackupDir(shared)},
 			want: []string{"writable by group or others"}},
-		{name: "no backuper for the dialect", dialect: renamed{sqlite.New()},
-			want: []string{`no backuper configured for dialect "custom"`, "migration.WithBackuper"}},
+		{name: "no backuper for the dialect", dialect: renamed{sqlite.New()}, upFront: true,
+			want: []string{`no backuper configured for dialect "custom"`, "migration.WithBackuper", "nothing was run"}},
 		{name: "backuper fails", dialect: sqlite.New(), opts: []migration.Option{migration.WithBackuper(failing{})},
 			want: []string{"disk full"}},
 	}
@@ -290,7 +297,12 @@ func TestBackupFailureStopsMigration(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if len(res) != 1 || res[0].Err == nil || res[0].Backup != "" {
+			if tt.upFront {
+				// Refused before the run started: no result.
+				if len(res) != 0 {
+					t.Errorf("results %+v, want none: refused before anything ran", res)
+				}
+			} else if len(res) != 1 || res[0].Err == nil || res[0].Backup != "" {
 				t.Errorf("results %+v, want 0002 failed without a backup", res)
 			}
 			if got := bkRows(t, db); got != before {
@@ -322,12 +334,18 @@ func TestBackupServerWithoutBackuper(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db, d := tt.open(t)
 			m := bkManager(t, db, d, bkMigrations())
-			_, err := m.Up(t.Context())
+			res, err := m.Up(t.Context())
 			var me *migration.Error
-			if !errors.As(err, &me) || me.Step != migration.StepBackup || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Up: %v, want a backup error saying %s", err, tt.want)
+			if !errors.As(err, &me) || me.Step != migration.StepBackup || me.ID != "0002_drop legacy" ||
+				!strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was run") {
+				t.Fatalf("Up: %v, want a backup error naming 0002 and saying %s", err, tt.want)
 			}
-			if got := bkStates(t, m); !slices.Equal(got, []string{"0001_users=applied", "0002_drop legacy=pending"}) {
+			// Refused before the run started, not half way through a
+			// deploy: 0001, which needs no backup, did not run either.
+			if len(res) != 0 {
+				t.Errorf("results %+v, want none", res)
+			}
+			if got := bkStates(t, m); !slices.Equal(got, []string{"0001_users=pending", "0002_drop legacy=pending"}) {
 				t.Errorf("states %v", got)
 			}
 		})

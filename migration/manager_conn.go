@@ -31,7 +31,7 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 		}
 		rec := st.next(mg, 0, true)
 		b.add(write{id: id,
-			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.insert(ctx, q, rec) },
+			exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.insert(ctx, q, rec) },
 			done: func() { st.push(rec) },
 		})
 	} else {
@@ -41,7 +41,7 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 		}
 		seq, d := r.Seq, r.Duration
 		b.add(write{id: id, seq: seq,
-			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.mark(ctx, q, id, true, d, "") },
+			exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.mark(ctx, q, id, true, d, "") },
 			done: func() {
 				st.markDirty(id)
 				st.get(id).fingerprint = ""
@@ -65,7 +65,14 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 	if dir == DirectionDown {
 		f = mg.Down
 	}
-	if err := call(ctx, f, mtx); err != nil {
+	err := call(ctx, f, mtx)
+	// What the migration left on the session must not reach the writes
+	// below, nor the next migration; a transaction it left open is its
+	// work, committed if it succeeded.
+	if rerr := m.restoreSession(ctx, conn, st, err == nil); rerr != nil {
+		return failed(errors.Join(err, rerr))
+	}
+	if err != nil {
 		return failed(err)
 	}
 	if hooks != nil {
@@ -79,14 +86,16 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 		fp := st.fp
 		fp.add(id)
 		b.add(write{id: id,
-			exec: func(ctx context.Context, q dialect.Execer) error { return m.st.mark(ctx, q, id, false, d, fp.String()) },
+			exec: func(ctx context.Context, q dialect.Execer) error {
+				return st.tbl.mark(ctx, q, id, false, d, fp.String())
+			},
 			done: func() { st.markClean(id, d) },
 		})
 		return nil
 	}
 	head, fp := st.afterRemove(id)
 	b.add(write{id: id,
-		exec: func(ctx context.Context, q dialect.Execer) error { return m.st.delete(ctx, q, id) },
+		exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.delete(ctx, q, id) },
 		done: func() { st.remove(id) },
 	})
 	if head != nil && head.fingerprint != fp {
@@ -99,7 +108,7 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 // behalf of migration id.
 func (m *Manager) syncWrite(st *state, id, headID string, seq int64, fp string) write {
 	return write{id: id, seq: seq, sync: true,
-		exec: func(ctx context.Context, q dialect.Execer) error { return m.st.setFingerprint(ctx, q, seq, fp) },
+		exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.setFingerprint(ctx, q, seq, fp) },
 		done: func() {
 			if h := st.get(headID); h != nil {
 				h.fingerprint = fp

@@ -56,23 +56,27 @@ const schemaChunk = 32 << 10
 // table) out of every schema it describes.
 func (m *Manager) SchemaTable() string { return schemaTableName(m.cfg.table) }
 
-func schemaTableName(table string) string {
+func schemaTableName(table string) string { return suffixedName(table, SchemaTableSuffix) }
+
+// suffixedName returns the name of table with suffix appended, shortened
+// to 63 characters if need be.
+func suffixedName(table, suffix string) string {
 	prefix, name := "", table
 	if i := strings.LastIndexByte(table, '.'); i >= 0 {
 		prefix, name = table[:i+1], table[i+1:]
 	}
 	const max = 63
-	if len(name)+len(SchemaTableSuffix) > max {
+	if len(name)+len(suffix) > max {
 		sum := sha256.Sum256([]byte(name))
-		keep := max - len(SchemaTableSuffix) - 9
+		keep := max - len(suffix) - 9
 		name = name[:keep] + "_" + hex.EncodeToString(sum[:4])
 	}
-	return prefix + name + SchemaTableSuffix
+	return prefix + name + suffix
 }
 
 // inspectOptions leaves the manager's own tables out.
 func (m *Manager) inspectOptions() schema.Options {
-	return schema.Options{Exclude: []string{m.cfg.table, m.SchemaTable()}}
+	return schema.Options{Exclude: []string{m.cfg.table, m.SchemaTable(), m.DriftTable()}}
 }
 
 // Schema describes the database's schema as it is now, without the
@@ -98,20 +102,34 @@ type DriftReport struct {
 	// Diff is what changed from Expected to Actual: "+" what was added
 	// since, "-" what was removed, "~" what was changed.
 	Diff schema.Diff
+	// Kept is the drift runs found before they started, oldest first,
+	// which their recording of the schema absorbed: it stays here until
+	// [Manager.RecordSchema] accepts it.
+	Kept []KeptDrift
 }
 
-// Drifted reports whether the live schema differs from the recorded one.
-func (r *DriftReport) Drifted() bool { return !r.Diff.Empty() }
+// Drifted reports whether the live schema differs from the recorded one,
+// or drift found before an earlier run is not accepted yet.
+func (r *DriftReport) Drifted() bool { return !r.Diff.Empty() || len(r.Kept) > 0 }
 
 // String returns a readable report: a line saying whether the schema
 // drifted since which migration, followed by the changes, one per line.
 func (r *DriftReport) String() string {
 	since := fmt.Sprintf("migration %q (seq %d, recorded %s)", r.Migration, r.Seq, r.RecordedAt.UTC().Format(time.RFC3339))
-	if !r.Drifted() {
+	var s string
+	switch {
+	case !r.Drifted():
 		return "no drift: the schema is as " + since + " left it"
+	case r.Diff.Empty():
+		s = "no drift since " + since
+	default:
+		s = fmt.Sprintf("schema drift since %s, %d change(s) (+ added, - removed, ~ changed):\n%s",
+			since, len(r.Diff.Changes), r.Diff)
 	}
-	return fmt.Sprintf("schema drift since %s, %d change(s) (+ added, - removed, ~ changed):\n%s",
-		since, len(r.Diff.Changes), r.Diff)
+	if len(r.Kept) > 0 {
+		s += "\n" + keptString(r.Kept)
+	}
+	return s
 }
 
 // Drift compares the live schema with the one recorded after the last run
@@ -151,8 +169,12 @@ func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 		if err != nil {
 			return err
 		}
+		kept, err := m.keptDrift(ctx, conn, st.tbl)
+		if err != nil {
+			return err
+		}
 		rep = &DriftReport{Migration: head.ID, Seq: head.Seq, RecordedAt: rec.RecordedAt,
-			Expected: rec.Schema, Actual: live, Diff: schema.Compare(rec.Schema, live)}
+			Expected: rec.Schema, Actual: live, Diff: schema.Compare(rec.Schema, live), Kept: kept}
 		return nil
 	})
 	if err != nil {
@@ -178,7 +200,11 @@ func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 		if st.head() == nil {
 			return fmt.Errorf("%w: no migration is applied", ErrNoSchema)
 		}
-		return stepErr("", StepRecord, m.writeSchema(ctx, conn, st))
+		if err := m.writeSchema(ctx, conn, st); err != nil {
+			return stepErr("", StepRecord, err)
+		}
+		// What was kept is accepted with the live schema.
+		return stepErr("", StepRecord, m.clearKeptDrift(ctx, conn, st.tbl))
 	})
 }
 
@@ -236,7 +262,7 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 	}
 	now := time.Now().UTC()
 
-	table := dialect.QuoteTable(m.d, m.SchemaTable())
+	table := dialect.QuoteTable(m.d, st.tbl.qualify(m.SchemaTable()))
 	p := m.d.Placeholder
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
 	seq         BIGINT       NOT NULL,
@@ -265,7 +291,7 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 			return fmt.Errorf("record schema: %w", err)
 		}
 	}
-	if err := m.st.setSchemaFingerprint(ctx, tx, head.Seq, fp); err != nil {
+	if err := st.tbl.setSchemaFingerprint(ctx, tx, head.Seq, fp); err != nil {
 		return fmt.Errorf("record schema: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -28,11 +28,16 @@ type config struct {
 	backup      backupConfig
 	progress    func(Result)
 	atomic      bool
+	driftPolicy DriftPolicy
 }
 
-// WithTable names the version table (default [DefaultTable]). On PostgreSQL
-// it may be schema-qualified, "schema.table"; unqualified, it lives in the
-// search_path's first schema.
+// WithTable names the version table (default [DefaultTable]). It may be
+// qualified, "schema.table" (on MySQL the schema is a database, on SQLite
+// an attached database; SQLite's temp is refused: it does not outlive the
+// connection). Unqualified, it lives in the schema unqualified names
+// resolve to when a run takes the lock (PostgreSQL's current_schema(),
+// MySQL's DATABASE(), SQLite's main), and the run addresses it by that
+// full name whatever its migrations do to the session.
 func WithTable(name string) Option {
 	return func(c *config) error {
 		if err := dialect.ValidTableName(name); err != nil {

@@ -3,6 +3,8 @@ package migration
 import (
 	"slices"
 	"time"
+
+	"github.com/strata-go/strata/dialect"
 )
 
 // state is the version table as read, kept up to date in memory as a run
@@ -11,6 +13,10 @@ type state struct {
 	recs []Record       // in seq order
 	pos  map[string]int // index into recs
 	fp   fingerprint    // of the clean rows
+
+	tbl  *store          // the version table, as the run addresses it
+	sess dialect.Session // the locked connection's session as saved, if the dialect keeps one
+	ran  bool            // migration code ran on the locked connection
 }
 
 func newState(recs []Record, known func(string) bool) *state {
@@ -81,7 +87,8 @@ func (st *state) push(r Record) {
 
 // clone returns a copy of st that shares nothing with it.
 func (st *state) clone() *state {
-	c := &state{recs: slices.Clone(st.recs), pos: make(map[string]int, len(st.pos)), fp: st.fp}
+	c := &state{recs: slices.Clone(st.recs), pos: make(map[string]int, len(st.pos)), fp: st.fp,
+		tbl: st.tbl, sess: st.sess, ran: st.ran}
 	for id, i := range st.pos {
 		c.pos[id] = i
 	}

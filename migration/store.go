@@ -13,8 +13,10 @@ import (
 
 // store reads and writes the version table.
 type store struct {
-	d     dialect.Dialect
-	table string // as configured
+	d          dialect.Dialect
+	table      string // as addressed
+	configured string // as configured, if not the same
+	schema     string // the schema it was qualified with, if any
 
 	qHead, qAll, qInsert, qMark, qDelete, qSetFP, qSetSchema string
 }
@@ -36,6 +38,28 @@ func newStore(d dialect.Dialect, table string) *store {
 	}
 }
 
+// in returns the store of the same table in schema, addressed by its
+// qualified name, or s itself if the table is qualified already or schema
+// is empty.
+func (s *store) in(schema string) *store {
+	if _, _, ok := dialect.SplitTable(s.table); ok || schema == "" {
+		return s
+	}
+	q := newStore(s.d, schema+"."+s.table)
+	q.configured = s.table
+	q.schema = schema
+	return q
+}
+
+// qualify returns name, another of strata's tables, in the schema s
+// addresses its table in.
+func (s *store) qualify(name string) string {
+	if _, _, ok := dialect.SplitTable(name); ok || s.schema == "" {
+		return name
+	}
+	return s.schema + "." + name
+}
+
 // head reads the newest row: the fingerprint of the applied set and whether
 // it is dirty. ok is false if the table is empty or cannot be read.
 func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, ok bool) {
@@ -45,7 +69,14 @@ func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, o
 
 // create creates the version table if missing.
 func (s *store) create(ctx context.Context, q dialect.Execer) error {
-	for _, stmt := range s.d.VersionTableDDL(s.table) {
+	// Unqualified as configured: the caller creates it right after saving
+	// the session, when the name resolves to the schema saved, and
+	// PostgreSQL checks a qualified one's schema with a statement more.
+	name := s.table
+	if s.configured != "" {
+		name = s.configured
+	}
+	for _, stmt := range s.d.VersionTableDDL(name) {
 		if _, err := q.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create version table %q: %w", s.table, err)
 		}

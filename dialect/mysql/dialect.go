@@ -75,7 +75,7 @@ func (*Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) (b
 		WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND table_type = 'BASE TABLE')`
 	var schema *string
 	name := table
-	if s, t, ok := strings.Cut(table, "."); ok {
+	if s, t, ok := dialect.SplitTable(table); ok {
 		schema, name = &s, t
 	}
 	var hasDB, ok bool

@@ -52,7 +52,7 @@ func (*Dialect) TransactionalDDL() bool { return true }
 // schema, if the schema does not exist.
 func (d *Dialect) VersionTableDDL(table string) []string {
 	var stmts []string
-	if schema, _, ok := strings.Cut(table, "."); ok {
+	if schema, _, ok := dialect.SplitTable(table); ok {
 		stmts = append(stmts, `DO $strata$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = `+quoteLiteral(schema)+`) THEN
@@ -92,7 +92,7 @@ func (*Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) (b
 		  AND n.nspname = coalesce($1, current_schema()))`
 	var schema *string
 	name := table
-	if s, t, ok := strings.Cut(table, "."); ok {
+	if s, t, ok := dialect.SplitTable(table); ok {
 		schema, name = &s, t
 	}
 	var ok bool

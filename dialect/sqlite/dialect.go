@@ -66,7 +66,7 @@ func (d *Dialect) VersionTableDDL(table string) []string {
 // HasTable reports whether table exists, in the attached database its
 // schema part names if any.
 func (d *Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) (bool, error) {
-	schema, name, ok := strings.Cut(table, ".")
+	schema, name, ok := dialect.SplitTable(table)
 	if !ok {
 		schema, name = "main", table
 	}

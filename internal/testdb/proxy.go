@@ -14,11 +14,13 @@ type Proxy struct {
 	// Addr is the host:port to connect to instead of the server.
 	Addr string
 
-	ln    net.Listener
-	delay atomic.Int64
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
+	ln      net.Listener
+	delay   atomic.Int64
+	stalled atomic.Bool
+	done    chan struct{} // closed when the test ends
+	mu      sync.Mutex
+	conns   []net.Conn
+	wg      sync.WaitGroup
 }
 
 // NewProxy starts a proxy to upstream (host:port) on a free local port. It
@@ -29,7 +31,7 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 	if err != nil {
 		t.Fatalf("proxy: listen: %v", err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), ln: ln}
+	p := &Proxy{Addr: ln.Addr().String(), ln: ln, done: make(chan struct{})}
 	p.wg.Go(func() {
 		for {
 			c, err := ln.Accept()
@@ -49,6 +51,7 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 		}
 	})
 	t.Cleanup(func() {
+		close(p.done)
 		ln.Close()
 		p.mu.Lock()
 		for _, c := range p.conns {
@@ -64,6 +67,11 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 // passing it on; zero passes them on at once.
 func (p *Proxy) Delay(d time.Duration) { p.delay.Store(int64(d)) }
 
+// Stall makes the proxy stop passing anything on, either way, on the
+// connections it has and those it accepts later, without closing them: a
+// network that stopped answering. It lasts until the test ends.
+func (p *Proxy) Stall() { p.stalled.Store(true) }
+
 // pipe copies src to dst until either ends, then closes both, so that a
 // client that hangs up ends its server session too.
 func (p *Proxy) pipe(dst, src net.Conn, delayed bool) {
@@ -72,6 +80,10 @@ func (p *Proxy) pipe(dst, src net.Conn, delayed bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if p.stalled.Load() {
+			<-p.done
+			return
+		}
 		if n > 0 {
 			if d := time.Duration(p.delay.Load()); delayed && d > 0 {
 				time.Sleep(d)

@@ -117,6 +117,11 @@
 // expected one ([migration.Manager.RecordSchema]), after showing the
 // changes it accepts; it also records a first schema after a baseline.
 //
+// A run does not absorb drift: one that finds the schema changed by hand
+// before it starts keeps the report, and drift prints it after the run,
+// under "N drift(s) found before earlier runs, not accepted yet", and
+// exits 4 until drift --accept accepts it.
+//
 // # DSNs
 //
 // PostgreSQL: postgres://user:pass@host:5432/db?sslmode=disable, or
@@ -165,7 +170,9 @@
 // {"passed", "complete", "pending", "tried", "not_tried", "failed"};
 // graph an array of {"id", "description", "dependencies", "dependants", "head"};
 // drift an object
-// {"drifted", "migration", "seq", "recorded_at", "changes"}, where each
+// {"drifted", "migration", "seq", "recorded_at", "changes", "kept"}, where
+// kept (absent when empty) lists {"detected_at", "migration", "seq",
+// "report"} for each drift found before an earlier run, and each
 // change is {"op", "kind", "table", "name", "object", "definition",
 // "fields", "text"}: op is added, removed or changed; kind is table,
 // column, index, view, trigger, primary key, unique, foreign key, check,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/strata-go/strata/migration"
@@ -17,6 +18,16 @@ type jsonDrift struct {
 	Seq        int64        `json:"seq"`
 	RecordedAt time.Time    `json:"recorded_at"`
 	Changes    []jsonChange `json:"changes"`
+	Kept       []jsonKept   `json:"kept,omitempty"`
+}
+
+// jsonKept is one element of the kept of drift --json: a
+// [migration.KeptDrift], drift found before an earlier run.
+type jsonKept struct {
+	DetectedAt time.Time `json:"detected_at"`
+	Migration  string    `json:"migration"`
+	Seq        int64     `json:"seq"`
+	Report     string    `json:"report"`
 }
 
 // jsonChange is one element of the changes of drift --json: a
@@ -49,6 +60,9 @@ func driftJSON(r *migration.DriftReport) jsonDrift {
 			jc.Fields = append(jc.Fields, jsonField{Name: f.Name, Old: f.Old, New: f.New})
 		}
 		j.Changes[i] = jc
+	}
+	for _, k := range r.Kept {
+		j.Kept = append(j.Kept, jsonKept{DetectedAt: k.DetectedAt.UTC(), Migration: k.Migration, Seq: k.Seq, Report: k.Report})
 	}
 	return j
 }
@@ -112,7 +126,7 @@ func (e *env) acceptDrift(ctx context.Context) error {
 	}
 	question := "Record the live schema as the expected one?"
 	if rep != nil {
-		question = fmt.Sprintf("Accept %s and record the live schema as the expected one?", plural(len(rep.Diff.Changes), "change"))
+		question = fmt.Sprintf("Accept %s and record the live schema as the expected one?", accepted(rep))
 	}
 	if !e.g.yes && e.interactive() {
 		if rep != nil {
@@ -140,8 +154,12 @@ func (e *env) acceptDrift(ctx context.Context) error {
 		fmt.Fprintln(e.stdout, "recorded the live schema as the expected one")
 		return nil
 	}
+	if rep.Diff.Empty() {
+		fmt.Fprintf(e.stdout, "recorded the live schema as the expected one, accepting %s\n", accepted(rep))
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "recorded the live schema as the expected one, accepting %s since %s:\n%s\n",
-		plural(len(rep.Diff.Changes), "change"), rep.Migration, rep.Diff)
+		accepted(rep), rep.Migration, rep.Diff)
 	return nil
 }
 
@@ -178,4 +196,17 @@ func (e *env) noSchemaAdvice(ctx context.Context) string {
 	}
 	return fmt.Sprintf("nothing is pending, so '%s up' would not record one: once the live schema is as it should be, run '%s drift --accept'",
 		e.c.prog, e.c.prog)
+}
+
+// accepted says what accepting rep accepts: its changes, and the drift
+// found before earlier runs.
+func accepted(rep *migration.DriftReport) string {
+	var parts []string
+	if !rep.Diff.Empty() {
+		parts = append(parts, plural(len(rep.Diff.Changes), "change"))
+	}
+	if len(rep.Kept) > 0 {
+		parts = append(parts, plural(len(rep.Kept), "drift")+" found before earlier runs")
+	}
+	return strings.Join(parts, " and ")
 }

@@ -39,6 +39,11 @@ type driftJSON struct {
 		Op, Kind, Table, Name, Object, Text string
 		Fields                              []struct{ Name, Old, New string }
 	}
+	Kept []struct {
+		DetectedAt        string `json:"detected_at"`
+		Migration, Report string
+		Seq               int64
+	}
 }
 
 func TestDrift(t *testing.T) {
@@ -125,6 +130,29 @@ func TestDrift(t *testing.T) {
 					args: []string{"drift"}, code: cli.ExitDrift, stdout: []string{"~ column users.name: type: ", "200", "100"},
 				},
 				{name: "down records the schema it leaves", args: []string{"down", "--yes"}, stdout: []string{"rolled back 0003_tags"}},
+				{
+					// The down run found the change undone by hand before it
+					// started, and recorded the schema it left: the drift is
+					// kept, not absorbed.
+					name: "drift absorbed by down is kept", args: []string{"drift"}, code: cli.ExitDrift,
+					stdout: []string{`no drift since migration "0002_posts"`, "1 drift(s) found before earlier runs, not accepted yet:",
+						`before a run after migration "0003_tags" (seq 3)`, "~ column users.name: type: ", "200", "100"},
+				},
+				{
+					name: "kept drift --json", args: []string{"--json", "drift"}, code: cli.ExitDrift,
+					check: func(t *testing.T, r result) {
+						var got driftJSON
+						decode(t, r.stdout, &got)
+						if !got.Drifted || len(got.Changes) != 0 || len(got.Kept) != 1 || got.Kept[0].Migration != "0003_tags" ||
+							!strings.Contains(got.Kept[0].Report, "~ column users.name") {
+							t.Errorf("drift --json = %+v, want no live change and the kept drift of 0003_tags", got)
+						}
+					},
+				},
+				{
+					name: "--accept kept drift", args: []string{"drift", "--accept", "--yes"},
+					stdout: []string{"recorded the live schema as the expected one, accepting 1 drift found before earlier runs"},
+				},
 				{name: "no drift since down", args: []string{"drift"}, stdout: []string{"no drift since 0002_posts"}},
 				{
 					name: "a table created by hand", before: func(t *testing.T) {

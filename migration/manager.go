@@ -281,6 +281,9 @@ func (m *Manager) plan(st *state, t Target) ([]Step, error) {
 		return nil, err
 	}
 	if t.Direction == DirectionUp {
+		if err := m.checksumErr(st); err != nil {
+			return nil, err
+		}
 		var want map[string]bool
 		if t.ID != "" {
 			want = m.g.ancestors(t.ID)

@@ -29,6 +29,7 @@ func (m *Manager) Status(ctx context.Context) ([]Status, error) {
 		s := Status{ID: id, Description: description(m.g.byID[id]), State: StatePending, Dependencies: m.g.deps[id]}
 		if r := st.get(id); r != nil {
 			s.fill(r, dirty)
+			s.Changed = r.Checksum != "" && checksum(m.g.byID[id]) != "" && checksum(m.g.byID[id]) != r.Checksum
 		}
 		out = append(out, s)
 	}

@@ -96,6 +96,7 @@ type flags struct {
 	to                  string
 	all, down, exitCode bool
 	applied, notApplied bool
+	checksum            bool
 	dir, label          string
 	seq, dot, list      bool
 	accept              bool

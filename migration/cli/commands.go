@@ -105,10 +105,12 @@ func init() {
 			name: "repair", args: "ID", nargs: [2]int{1, 1}, summary: "resolve a dirty migration", db: true, writes: true,
 			help: "Repair resolves a dirty migration (one that started without finishing where\n" +
 				"DDL is not transactional) once you have inspected the database: --applied\n" +
-				"records it as applied, --not-applied removes its row.",
+				"records it as applied, --not-applied removes its row. --checksum accepts the\n" +
+				"edited text of an applied migration as the text it was applied with.",
 			flags: func(fs *flag.FlagSet, f *flags) {
 				fs.BoolVar(&f.applied, "applied", false, "record the migration as applied")
 				fs.BoolVar(&f.notApplied, "not-applied", false, "record the migration as not applied")
+				fs.BoolVar(&f.checksum, "checksum", false, "accept the migration's current text (checksum)")
 			},
 			run: runRepair,
 		},
@@ -540,6 +542,7 @@ func runStatus(ctx context.Context, e *env) error {
 		}
 	} else {
 		tw := e.table("ID", "DESCRIPTION", "STATE", "APPLIED AT", "DURATION")
+		changed := 0
 		for _, s := range sts {
 			at, dur := "-", "-"
 			if s.State != migration.StatePending {
@@ -548,10 +551,18 @@ func runStatus(ctx context.Context, e *env) error {
 			if s.Baselined {
 				dur = "baselined"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Description, s.State, at, dur)
+			state := string(s.State)
+			if s.Changed {
+				state += " (text changed)"
+				changed++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Description, state, at, dur)
 		}
 		tw.Flush()
 		parts := []string{fmt.Sprintf("%d applied", counts[migration.StateApplied]), fmt.Sprintf("%d pending", counts[migration.StatePending])}
+		if changed > 0 {
+			parts = append(parts, fmt.Sprintf("%d changed since applied (restore the text, or accept it: '%s repair ID --checksum')", changed, e.c.prog))
+		}
 		if n := counts[migration.StateRunning]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d running (another migrator holds the lock)", n))
 		}
@@ -780,10 +791,23 @@ func runBaseline(ctx context.Context, e *env) error {
 }
 
 func runRepair(ctx context.Context, e *env) error {
-	if e.f.applied == e.f.notApplied {
-		return usageErrorf("repair: pass exactly one of --applied and --not-applied")
-	}
 	id := e.args[0]
+	if e.f.checksum {
+		if e.f.applied || e.f.notApplied {
+			return usageErrorf("repair: --checksum excludes --applied and --not-applied")
+		}
+		if err := e.m.AcceptChecksum(ctx, id); err != nil {
+			return err
+		}
+		if !e.g.json {
+			fmt.Fprintf(e.stdout, "repaired %s: its current text is accepted\n", id)
+			return nil
+		}
+		return e.writeJSON(jsonRepair{ID: id, Applied: true})
+	}
+	if e.f.applied == e.f.notApplied {
+		return usageErrorf("repair: pass exactly one of --applied, --not-applied and --checksum")
+	}
 	if err := e.m.Repair(ctx, id, e.f.applied); err != nil {
 		return err
 	}

@@ -21,11 +21,12 @@ type jsonStatus struct {
 	DurationUS   int64      `json:"duration_us"`
 	Seq          int64      `json:"seq,omitempty"`
 	Baselined    bool       `json:"baselined"`
+	Changed      bool       `json:"changed,omitempty"`
 }
 
 func statusJSON(s migration.Status) jsonStatus {
 	j := jsonStatus{ID: s.ID, Description: s.Description, State: string(s.State), Dependencies: nonNil(s.Dependencies),
-		DurationUS: s.Duration.Microseconds(), Seq: s.Seq, Baselined: s.Baselined}
+		DurationUS: s.Duration.Microseconds(), Seq: s.Seq, Baselined: s.Baselined, Changed: s.Changed}
 	if s.State != migration.StatePending && !s.AppliedAt.IsZero() {
 		at := s.AppliedAt.UTC()
 		j.AppliedAt = &at

@@ -131,6 +131,11 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.Direction == DirectionUp && len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
+	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, t)
 		if err != nil || len(steps) == 0 {

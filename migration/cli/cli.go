@@ -97,6 +97,7 @@ type flags struct {
 	all, down, exitCode bool
 	applied, notApplied bool
 	checksum            bool
+	from, table         string
 	dir, label          string
 	seq, dot, list      bool
 	accept              bool

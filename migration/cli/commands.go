@@ -102,6 +102,18 @@ func init() {
 			run: runBaseline,
 		},
 		{
+			name: "adopt", summary: "take over a database that goose or golang-migrate manages", db: true, writes: true,
+			help: "Adopt reads goose's or golang-migrate's version table (--from goose or\n" +
+				"--from golang-migrate; --table if it is not the tool's default), records the\n" +
+				"migrations it lists as applied, without running them, and leaves the tool's\n" +
+				"table alone. A migration's version is the number its ID begins with.",
+			flags: func(fs *flag.FlagSet, f *flags) {
+				fs.StringVar(&f.from, "from", "", "the `tool`: goose or golang-migrate")
+				fs.StringVar(&f.table, "table", "", "the tool's version `table` (default goose_db_version or schema_migrations)")
+			},
+			run: runAdopt,
+		},
+		{
 			name: "repair", args: "ID", nargs: [2]int{1, 1}, summary: "resolve a dirty migration", db: true, writes: true,
 			help: "Repair resolves a dirty migration (one that started without finishing where\n" +
 				"DDL is not transactional) once you have inspected the database: --applied\n" +
@@ -761,6 +773,28 @@ func runHistory(ctx context.Context, e *env) error {
 			formatDuration(r.Duration), strings.Join(notes, ", "))
 	}
 	return tw.Flush()
+}
+
+func runAdopt(ctx context.Context, e *env) error {
+	if e.f.from == "" {
+		return usageErrorf("adopt: pass --from goose or --from golang-migrate")
+	}
+	ids, err := e.m.Adopt(ctx, migration.AdoptSource{Tool: e.f.from, Table: e.f.table})
+	if err != nil {
+		return err
+	}
+	if e.g.json {
+		return e.writeJSON(jsonAdopt{From: e.f.from, Adopted: nonNil(ids)})
+	}
+	if len(ids) == 0 {
+		fmt.Fprintf(e.stdout, "nothing to adopt: %s records no migration that is not already recorded\n", e.f.from)
+		return nil
+	}
+	for _, id := range ids {
+		fmt.Fprintf(e.stdout, "adopted %s (recorded as applied, not run)\n", id)
+	}
+	fmt.Fprintf(e.stdout, "%d migration(s) adopted from %s; its table was left as it is\n", len(ids), e.f.from)
+	return nil
 }
 
 func runBaseline(ctx context.Context, e *env) error {

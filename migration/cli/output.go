@@ -162,3 +162,8 @@ type jsonRepair struct {
 	ID      string `json:"id"`
 	Applied bool   `json:"applied"`
 }
+
+type jsonAdopt struct {
+	From    string   `json:"from"`
+	Adopted []string `json:"adopted"`
+}

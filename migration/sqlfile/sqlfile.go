@@ -101,8 +101,10 @@ func (m *Migration) Up(ctx context.Context, tx *migration.Tx) error {
 	return m.up.exec(ctx, tx)
 }
 
-// Down runs the Down statements one by one. A migration without a Down
-// section (or .down.sql file) cannot be rolled back.
+// Down runs the Down statements one by one. A strata file without a down
+// section, or a golang-migrate pair without its .down.sql file, cannot be
+// rolled back; a goose file without -- +goose Down rolls back doing
+// nothing, as in goose.
 func (m *Migration) Down(ctx context.Context, tx *migration.Tx) error {
 	if m.down == nil {
 		return fmt.Errorf("%s has no down migration", m.file)
@@ -450,6 +452,9 @@ func parseGoose(file, id, text string) (*Migration, error) {
 	flush(false)
 	if m.up == nil {
 		return nil, fmt.Errorf("%s: no -- +goose Up line", file)
+	}
+	if m.down == nil {
+		m.down = &section{file: file} // as in goose: nothing to undo
 	}
 	m.sum = migration.Checksum(text)
 	return m, m.check()

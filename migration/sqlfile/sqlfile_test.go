@@ -214,3 +214,42 @@ func TestGooseEmptyDownIsNoOp(t *testing.T) {
 		t.Errorf("down statements = %q, %v", stmts, err)
 	}
 }
+
+// TestDialectDirectories runs each database's own directory, written as
+// goose's and golang-migrate's test suites write theirs: functions,
+// procedures and triggers, with and without StatementBegin/End, a
+// DELIMITER, an empty migration and quoted semicolons. up, reset, up.
+func TestDialectDirectories(t *testing.T) {
+	checks := map[string]string{
+		"sqlite":   `SELECT COUNT(*) FROM item_log`,
+		"postgres": `SELECT COUNT(*) FROM repos WHERE repo_name = 'strata'`,
+		"mysql":    `SELECT COUNT(*) FROM repos WHERE name_len = 6`,
+	}
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := tg.open(t)
+			ctx := t.Context()
+			ms := load(t, tg.name)
+			m, err := migration.NewManager(db, tg.d, ms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				res, err := m.Up(ctx)
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				if len(res) != len(ms) {
+					t.Fatalf("applied %d of %d", len(res), len(ms))
+				}
+				var n int
+				if err := db.QueryRowContext(ctx, checks[tg.name]).Scan(&n); err != nil || n != 1 {
+					t.Errorf("round %d: %s = %d, %v; want 1", round, checks[tg.name], n, err)
+				}
+				if _, err := m.Reset(ctx); err != nil {
+					t.Fatalf("round %d: reset: %v", round, err)
+				}
+			}
+		})
+	}
+}

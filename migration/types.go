@@ -117,4 +117,11 @@ type Step struct {
 	Direction      Direction
 	BackupRequired bool
 	NoTransaction  bool
+	// SQL, Preview and PreviewNote are set by [Manager.PlanSQL]: the
+	// statements the step would execute, how they were obtained
+	// ([PreviewFile], [PreviewDryRun]), and why they are not known when
+	// Preview is [PreviewNone].
+	SQL         []string
+	Preview     string
+	PreviewNote string
 }

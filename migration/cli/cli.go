@@ -96,7 +96,7 @@ type flags struct {
 	to                  string
 	all, down, exitCode bool
 	applied, notApplied bool
-	checksum            bool
+	checksum, sql       bool
 	from, table         string
 	dir, label          string
 	seq, dot, list      bool

@@ -66,6 +66,7 @@ func init() {
 				fs.StringVar(&f.to, "to", "", "plan up (or down) to migration `ID`")
 				fs.BoolVar(&f.down, "down", false, "plan a roll back instead")
 				fs.BoolVar(&f.all, "all", false, "with --down: plan rolling back everything")
+				fs.BoolVar(&f.sql, "sql", false, "print the statements each step would execute")
 			},
 			run: runPlan,
 		},
@@ -639,7 +640,11 @@ func runPlan(ctx context.Context, e *env) error {
 	if e.f.all && e.f.to != "" {
 		return usageErrorf("plan: --to and --all exclude each other")
 	}
-	steps, err := e.m.Plan(ctx, t)
+	plan := e.m.Plan
+	if e.f.sql {
+		plan = e.m.PlanSQL
+	}
+	steps, err := plan(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -647,7 +652,8 @@ func runPlan(ctx context.Context, e *env) error {
 		out := make([]jsonStep, len(steps))
 		for i, s := range steps {
 			out[i] = jsonStep{ID: s.ID, Description: s.Description, Direction: string(s.Direction),
-				BackupRequired: s.BackupRequired, NoTransaction: s.NoTransaction}
+				BackupRequired: s.BackupRequired, NoTransaction: s.NoTransaction,
+				SQL: s.SQL, Preview: s.Preview, PreviewNote: s.PreviewNote}
 		}
 		return e.writeJSON(out)
 	}
@@ -666,7 +672,25 @@ func runPlan(ctx context.Context, e *env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Direction, s.ID, s.Description, strings.Join(notes, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !e.f.sql {
+		return err
+	}
+	for _, s := range steps {
+		fmt.Fprintf(e.stdout, "\n-- %s %s", s.Direction, s.ID)
+		switch {
+		case s.Preview == migration.PreviewNone:
+			fmt.Fprintf(e.stdout, ": %s\n", s.PreviewNote)
+			continue
+		case len(s.SQL) == 0:
+			fmt.Fprintf(e.stdout, " (%s): no statements\n", s.Preview)
+			continue
+		}
+		fmt.Fprintf(e.stdout, " (%s)\n", s.Preview)
+		for _, q := range s.SQL {
+			fmt.Fprintf(e.stdout, "%s;\n", strings.TrimRight(q, "; \t\n"))
+		}
+	}
+	return nil
 }
 
 func runValidate(ctx context.Context, e *env) error {

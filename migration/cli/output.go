@@ -48,6 +48,10 @@ type jsonStep struct {
 	Direction      string `json:"direction"`
 	BackupRequired bool   `json:"backup_required"`
 	NoTransaction  bool   `json:"no_transaction"`
+	// With plan --sql:
+	SQL         []string `json:"sql,omitempty"`
+	Preview     string   `json:"preview,omitempty"`
+	PreviewNote string   `json:"preview_note,omitempty"`
 }
 
 // jsonRecord is one element of history --json.

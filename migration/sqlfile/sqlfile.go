@@ -48,6 +48,7 @@ var (
 	_ migration.Describer        = (*Migration)(nil)
 	_ migration.NonTransactional = (*Migration)(nil)
 	_ migration.Checksummer      = (*Migration)(nil)
+	_ migration.SQLPreviewer     = (*Migration)(nil)
 )
 
 // section is the Up or Down text of a migration, in chunks: a chunk is
@@ -123,6 +124,20 @@ func (m *Migration) Statements(dialectName string, down bool) ([]Statement, erro
 		return nil, fmt.Errorf("%s has no down migration", m.file)
 	}
 	return s.statements(FlavorOf(dialectName))
+}
+
+// PreviewSQL returns the text of [Migration.Statements], for
+// [migration.Manager.PlanSQL].
+func (m *Migration) PreviewSQL(dialectName string, dir migration.Direction) ([]string, error) {
+	stmts, err := m.Statements(dialectName, dir == migration.DirectionDown)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(stmts))
+	for i, st := range stmts {
+		out[i] = st.SQL
+	}
+	return out, nil
 }
 
 // FlavorOf returns the [Flavor] of the dialect named name.

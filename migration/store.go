@@ -32,7 +32,7 @@ func newStore(d dialect.Dialect, table string) *store {
 			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)}, ", ") + `)`,
 		qAllLegacy: `SELECT ` + dialect.VersionTableColumns + `, '' FROM ` + t + ` ORDER BY seq`,
 		qHasSum:    `SELECT ` + checksumColumn + ` FROM ` + t + ` WHERE 1 = 0`,
-		qAddSum:    `ALTER TABLE ` + t + ` ADD COLUMN ` + checksumColumn + ` VARCHAR(64) NOT NULL DEFAULT ''`,
+		qAddSum:    `ALTER TABLE ` + t + ` ADD COLUMN ` + checksumColumn + ` ` + checksumType(d) + ` NOT NULL DEFAULT ''`,
 		qSetSum:    `UPDATE ` + t + ` SET ` + checksumColumn + ` = ` + p(1) + ` WHERE id = ` + p(2),
 		qMark:      `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
 		qDelete:    `DELETE FROM ` + t + ` WHERE id = ` + p(1),
@@ -51,6 +51,16 @@ func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, o
 // checksumColumn holds a migration's [Checksummer] text digest. Version
 // tables created before it existed gain it in place (see upgrade).
 const checksumColumn = "checksum"
+
+// checksumType is the column type of the checksum: TEXT, which every
+// dialect (SQLite's STRICT tables too) accepts, except where a TEXT column
+// cannot have a default (MySQL before 8.0.13).
+func checksumType(d dialect.Dialect) string {
+	if d.Name() == "mysql" {
+		return "VARCHAR(64)"
+	}
+	return "TEXT"
+}
 
 // create creates the version table if missing, and upgrades it in place.
 func (s *store) create(ctx context.Context, q dialect.Execer) error {

@@ -56,6 +56,11 @@ var (
 type section struct {
 	file   string
 	chunks []chunk
+	// unwrap drops a BEGIN and COMMIT around the whole text, which
+	// golang-migrate's documentation suggests because it runs a file
+	// outside a transaction; here the file has a transaction of its own
+	// (or, where DDL is not transactional, none to begin).
+	unwrap bool
 }
 
 type chunk struct {
@@ -186,7 +191,28 @@ func (s *section) statements(f Flavor) ([]Statement, error) {
 			out = append(out, st)
 		}
 	}
+	if s.unwrap && len(out) >= 2 && isBegin(out[0].SQL) && isCommit(out[len(out)-1].SQL) {
+		out = out[1 : len(out)-1]
+	}
 	return out, nil
+}
+
+func keywords(stmt string) string { return strings.ToUpper(strings.Join(strings.Fields(stmt), " ")) }
+
+func isBegin(stmt string) bool {
+	switch keywords(stmt) {
+	case "BEGIN", "BEGIN TRANSACTION", "BEGIN WORK", "START TRANSACTION":
+		return true
+	}
+	return false
+}
+
+func isCommit(stmt string) bool {
+	switch keywords(stmt) {
+	case "COMMIT", "COMMIT TRANSACTION", "COMMIT WORK", "END", "END TRANSACTION":
+		return true
+	}
+	return false
 }
 
 func leadingLines(s string) int {
@@ -325,14 +351,14 @@ func readPair(fsys fs.FS, dir, id, upName, downName string) (*Migration, error) 
 		return nil, err
 	}
 	m := newMigration(file, id, FormatMigrate)
-	m.up = &section{file: file, chunks: []chunk{{text: string(up), line: 1}}}
+	m.up = &section{file: file, chunks: []chunk{{text: string(up), line: 1}}, unwrap: true}
 	var down []byte
 	if downName != "" {
 		m.downFile = path.Join(dir, downName)
 		if down, err = fs.ReadFile(fsys, m.downFile); err != nil {
 			return nil, err
 		}
-		m.down = &section{file: m.downFile, chunks: []chunk{{text: string(down), line: 1}}}
+		m.down = &section{file: m.downFile, chunks: []chunk{{text: string(down), line: 1}}, unwrap: true}
 	}
 	m.sum = migration.Checksum(string(up), string(down))
 	return m, m.check()

@@ -253,3 +253,32 @@ func TestDialectDirectories(t *testing.T) {
 		})
 	}
 }
+
+// TestBeginCommitUnwrapped: golang-migrate's tutorials wrap a file in
+// BEGIN and COMMIT because it runs files outside a transaction. Here the
+// file runs in the migration's transaction, so they are dropped: SQLite
+// would refuse the nested BEGIN, and PostgreSQL's COMMIT would end the
+// migration's transaction early.
+func TestBeginCommitUnwrapped(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := tg.open(t)
+			m, err := migration.NewManager(db, tg.d, load(t, "wrapped"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := m.Up(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.Reset(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stmts, err := m.Migrations()[0].(*sqlfile.Migration).Statements(tg.d.Name(), false)
+			if err != nil || len(stmts) != 2 || stmts[0].Line != 3 {
+				t.Errorf("statements = %v, %v", stmts, err)
+			}
+		})
+	}
+}

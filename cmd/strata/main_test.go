@@ -68,3 +68,38 @@ func TestBadFileNamed(t *testing.T) {
 		t.Errorf("code %d, stderr %q", code, errs)
 	}
 }
+
+// TestAdoptCommand: a goose-managed SQLite database is refused by status
+// with advice, adopted by the command, then migrated further.
+func TestAdoptCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(t.TempDir(), "app.db")
+	write(t, filepath.Join(dir, "00001_users.sql"), "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n")
+	write(t, filepath.Join(dir, "00002_teams.sql"), "-- +goose Up\nCREATE TABLE teams (id int);\n-- +goose Down\nDROP TABLE teams;\n")
+	// What goose leaves after applying 00001.
+	setup := filepath.Join(t.TempDir(), "setup")
+	if err := os.MkdirAll(setup, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(setup, "1_goose.up.sql"), "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')));\n"+
+		"INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1), (1, 1);\nCREATE TABLE users (id int);\n")
+	write(t, filepath.Join(setup, "1_goose.down.sql"), "")
+	if code, out, errs := strata(t, "--dir", setup, "--dsn", db, "--table", "setup_versions", "up"); code != cli.ExitOK {
+		t.Fatalf("setup: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := strata(t, "--dir", dir, "--dsn", db, "status")
+	if code == cli.ExitOK || !strings.Contains(errs, "adopt --from goose") {
+		t.Errorf("status on a goose database: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = strata(t, "--dir", dir, "--dsn", db, "adopt", "--from", "goose")
+	if code != cli.ExitOK || !strings.Contains(out, "adopted 00001_users") || strings.Contains(out, "00002") {
+		t.Fatalf("adopt: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = strata(t, "--dir", dir, "--dsn", db, "up")
+	if code != cli.ExitOK || strings.Contains(out, "00001") || !strings.Contains(out, "applied 00002_teams") {
+		t.Errorf("up after adopt: %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := strata(t, "--dir", dir, "--dsn", db, "adopt"); code != cli.ExitUsage {
+		t.Errorf("adopt without --from: %d %s", code, errs)
+	}
+}

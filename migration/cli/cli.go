@@ -97,7 +97,7 @@ type flags struct {
 	all, down, exitCode bool
 	applied, notApplied bool
 	checksum, sql       bool
-	from, table         string
+	from, fromTable     string
 	dir, label          string
 	seq, dot, list      bool
 	accept              bool

@@ -110,7 +110,7 @@ func init() {
 				"table alone. A migration's version is the number its ID begins with.",
 			flags: func(fs *flag.FlagSet, f *flags) {
 				fs.StringVar(&f.from, "from", "", "the `tool`: goose or golang-migrate")
-				fs.StringVar(&f.table, "table", "", "the tool's version `table` (default goose_db_version or schema_migrations)")
+				fs.StringVar(&f.fromTable, "from-table", "", "the tool's version `table` (default goose_db_version or schema_migrations)")
 			},
 			run: runAdopt,
 		},
@@ -803,7 +803,7 @@ func runAdopt(ctx context.Context, e *env) error {
 	if e.f.from == "" {
 		return usageErrorf("adopt: pass --from goose or --from golang-migrate")
 	}
-	ids, err := e.m.Adopt(ctx, migration.AdoptSource{Tool: e.f.from, Table: e.f.table})
+	ids, err := e.m.Adopt(ctx, migration.AdoptSource{Tool: e.f.from, Table: e.f.fromTable})
 	if err != nil {
 		return err
 	}

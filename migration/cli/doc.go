@@ -34,7 +34,7 @@
 //	history                      the version table, in the order applied
 //	drift [--accept]             changes made to the schema since the last run (--accept: accept them)
 //	baseline ID                  record ID and its ancestors as applied without running them
-//	adopt --from goose|golang-migrate [--table T]  record what the other tool applied, without running it
+//	adopt --from goose|golang-migrate [--from-table T]  record what the other tool applied, without running it
 //	repair ID --applied|--not-applied|--checksum  resolve a dirty migration, or accept an applied one's edited text
 //	backup [--label L] [--list]  back the database up now, or list its backups
 //	restore FILE                 replace the database with a backup (asks first)

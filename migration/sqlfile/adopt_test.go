@@ -70,6 +70,9 @@ func TestAdoptGoose(t *testing.T) {
 			if !h[0].Baselined || h[2].Baselined {
 				t.Errorf("history = %+v", h)
 			}
+			if rep, err := m.Drift(ctx); err != nil || rep.Drifted() {
+				t.Errorf("drift after adopt and up = %v, %v; want none", rep, err)
+			}
 			again, err := m.Adopt(ctx, migration.AdoptSource{Tool: migration.ToolGoose})
 			if err != nil || len(again) != 0 {
 				t.Errorf("second adopt = %q, %v; want nothing", again, err)

@@ -20,6 +20,8 @@
 //	-- +strata down
 //	ALTER TABLE users DROP COLUMN email;
 //
+// -- +strata statement-begin and -- +strata statement-end enclose a
+// statement to send as it is, unsplit. Also read are
 // goose's files (-- +goose Up, -- +goose Down, StatementBegin/StatementEnd
 // around a statement that must be sent whole, NO TRANSACTION), and
 // golang-migrate's N_name.up.sql and N_name.down.sql pairs. The ID is the

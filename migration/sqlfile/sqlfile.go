@@ -505,10 +505,10 @@ func parseStrata(file, id, text string) (*Migration, error) {
 	m := newMigration(file, id, FormatStrata)
 	var cur *section
 	var buf strings.Builder
-	bufLine := 0
-	flush := func() {
+	bufLine, inBlock, blockLine := 0, false, 0
+	flush := func(whole bool) {
 		if cur != nil && buf.Len() > 0 {
-			cur.chunks = append(cur.chunks, chunk{text: buf.String(), line: bufLine})
+			cur.chunks = append(cur.chunks, chunk{text: buf.String(), line: bufLine, whole: whole})
 		}
 		buf.Reset()
 		bufLine = 0
@@ -528,12 +528,19 @@ func parseStrata(file, id, text string) (*Migration, error) {
 		key, val, _ := strings.Cut(d, ":")
 		key = strings.ToLower(strings.TrimSpace(key))
 		val = strings.TrimSpace(val)
-		if cur != nil && key != "up" && key != "down" {
-			return nil, fmt.Errorf("%s:%d: -- +strata %s must come before -- +strata up", file, n, key)
+		switch key {
+		case "up", "down", "statement-begin", "statement-end":
+		default:
+			if cur != nil {
+				return nil, fmt.Errorf("%s:%d: -- +strata %s must come before -- +strata up", file, n, key)
+			}
+		}
+		if inBlock && key != "statement-end" {
+			return nil, fmt.Errorf("%s:%d: -- +strata %s inside statement-begin (line %d) without statement-end", file, n, key, blockLine)
 		}
 		switch key {
 		case "up", "down":
-			flush()
+			flush(false)
 			if (key == "up" && m.up != nil) || (key == "down" && m.down != nil) {
 				return nil, fmt.Errorf("%s:%d: second -- +strata %s", file, n, key)
 			}
@@ -546,11 +553,21 @@ func parseStrata(file, id, text string) (*Migration, error) {
 			} else {
 				m.down = cur
 			}
+		case "statement-begin":
+			if cur == nil {
+				return nil, fmt.Errorf("%s:%d: -- +strata statement-begin before -- +strata up", file, n)
+			}
+			flush(false)
+			inBlock, blockLine = true, n
+		case "statement-end":
+			if !inBlock {
+				return nil, fmt.Errorf("%s:%d: -- +strata statement-end without statement-begin", file, n)
+			}
+			flush(true)
+			inBlock = false
 		case "requires":
 			m.declared = true
-			for _, dep := range strings.FieldsFunc(val, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-				m.deps = append(m.deps, dep)
-			}
+			m.deps = append(m.deps, strings.FieldsFunc(val, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })...)
 		case "no-transaction":
 			m.noTx = true
 		case "backup-required":
@@ -558,10 +575,13 @@ func parseStrata(file, id, text string) (*Migration, error) {
 		case "description":
 			m.desc = val
 		default:
-			return nil, fmt.Errorf("%s:%d: unknown directive -- +strata %s (want up, down, requires:, no-transaction, backup-required or description:)", file, n, d)
+			return nil, fmt.Errorf("%s:%d: unknown directive -- +strata %s (want up, down, requires:, no-transaction, backup-required, description:, statement-begin or statement-end)", file, n, d)
 		}
 	}
-	flush()
+	if inBlock {
+		return nil, fmt.Errorf("%s:%d: -- +strata statement-begin without statement-end", file, blockLine)
+	}
+	flush(false)
 	if m.up == nil {
 		return nil, fmt.Errorf("%s: no -- +strata up line", file)
 	}

@@ -282,3 +282,23 @@ func TestBeginCommitUnwrapped(t *testing.T) {
 		})
 	}
 }
+
+func TestStrataStatementBlock(t *testing.T) {
+	ms, err := sqlfile.Load(fstest.MapFS{"1_rule.sql": {Data: []byte(
+		"-- +strata up\nCREATE TABLE a (id int);\n-- +strata statement-begin\nCREATE RULE r AS ON INSERT TO a DO ALSO (NOTIFY a; NOTIFY b);\n-- +strata statement-end\nSELECT 1;\n-- +strata down\nDROP TABLE a;\n")}}, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts, err := ms[0].(*sqlfile.Migration).Statements("postgres", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sqlfile.Statement{{SQL: "CREATE TABLE a (id int)", Line: 2}, {SQL: "CREATE RULE r AS ON INSERT TO a DO ALSO (NOTIFY a; NOTIFY b);", Line: 4}, {SQL: "SELECT 1", Line: 6}}
+	if !slices.Equal(stmts, want) {
+		t.Errorf("statements = %q\nwant %q", stmts, want)
+	}
+	_, err = sqlfile.Load(fstest.MapFS{"1_x.sql": {Data: []byte("-- +strata up\n-- +strata statement-begin\nSELECT 1;\n")}}, ".")
+	if err == nil || !strings.Contains(err.Error(), "1_x.sql:2: -- +strata statement-begin without statement-end") {
+		t.Errorf("unclosed block: %v", err)
+	}
+}

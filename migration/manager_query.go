@@ -89,6 +89,11 @@ func (m *Manager) Plan(ctx context.Context, t Target) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.Direction == DirectionUp && len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
+	}
 	return m.plan(st, t)
 }
 

@@ -42,6 +42,12 @@ func TestAdoptGoose(t *testing.T) {
 			if _, err := m.Up(ctx); !errors.Is(err, migration.ErrForeignVersionTable) {
 				t.Errorf("Up before adopting = %v, want ErrForeignVersionTable", err)
 			}
+			if err := m.Validate(ctx); !errors.Is(err, migration.ErrForeignVersionTable) {
+				t.Errorf("Validate before adopting = %v, want ErrForeignVersionTable", err)
+			}
+			if _, err := m.Plan(ctx, migration.Target{Direction: migration.DirectionUp}); !errors.Is(err, migration.ErrForeignVersionTable) {
+				t.Errorf("Plan before adopting = %v, want ErrForeignVersionTable", err)
+			}
 			ids, err := m.Adopt(ctx, migration.AdoptSource{Tool: migration.ToolGoose})
 			if err != nil {
 				t.Fatal(err)

@@ -232,6 +232,9 @@ func (s *section) exec(ctx context.Context, tx *migration.Tx) error {
 	return nil
 }
 
+// bom is the byte order mark some editors put at the start of a file.
+const bom = "\ufeff"
+
 var (
 	migrateName = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.sql$`)
 	versionName = regexp.MustCompile(`^([0-9]+)(?:_(.*))?$`)
@@ -287,7 +290,7 @@ func Load(fsys fs.FS, dir string) ([]migration.Migration, error) {
 			errs = append(errs, fmt.Errorf("sqlfile: %w", err))
 			continue
 		}
-		m, err := parseFile(file, strings.TrimSuffix(name, ".sql"), string(data))
+		m, err := parseFile(file, strings.TrimSuffix(name, ".sql"), strings.TrimPrefix(string(data), bom))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sqlfile: %w", err))
 			continue
@@ -351,6 +354,7 @@ func readPair(fsys fs.FS, dir, id, upName, downName string) (*Migration, error) 
 		return nil, err
 	}
 	m := newMigration(file, id, FormatMigrate)
+	up = []byte(strings.TrimPrefix(string(up), bom))
 	m.up = &section{file: file, chunks: []chunk{{text: string(up), line: 1}}, unwrap: true}
 	var down []byte
 	if downName != "" {
@@ -358,6 +362,7 @@ func readPair(fsys fs.FS, dir, id, upName, downName string) (*Migration, error) 
 		if down, err = fs.ReadFile(fsys, m.downFile); err != nil {
 			return nil, err
 		}
+		down = []byte(strings.TrimPrefix(string(down), bom))
 		m.down = &section{file: m.downFile, chunks: []chunk{{text: string(down), line: 1}}, unwrap: true}
 	}
 	m.sum = migration.Checksum(string(up), string(down))

@@ -302,3 +302,26 @@ func TestStrataStatementBlock(t *testing.T) {
 		t.Errorf("unclosed block: %v", err)
 	}
 }
+
+func TestByteOrderMarkAndCRLF(t *testing.T) {
+	ms, err := sqlfile.Load(fstest.MapFS{
+		"1_a.sql":    {Data: []byte("\ufeff-- +goose Up\r\nCREATE TABLE a (id int);\r\n-- +goose Down\r\nDROP TABLE a;\r\n")},
+		"2_b.up.sql": {Data: []byte("\ufeffCREATE TABLE b (id int);")},
+	}, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ms[0].(*sqlfile.Migration).Statements("sqlite", false)
+	if err != nil || len(st) != 1 || st[0].SQL != "CREATE TABLE a (id int)" || st[0].Line != 2 {
+		t.Errorf("goose file with a BOM and CRLF: %q, %v", st, err)
+	}
+	st, err = ms[1].(*sqlfile.Migration).Statements("sqlite", false)
+	if err != nil || len(st) != 1 || st[0].SQL != "CREATE TABLE b (id int)" {
+		t.Errorf("up file with a BOM: %q, %v", st, err)
+	}
+	crlf := ms[0].(migration.Checksummer).Checksum()
+	lf, _ := sqlfile.Load(fstest.MapFS{"1_a.sql": {Data: []byte("-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n")}}, ".")
+	if lf[0].(migration.Checksummer).Checksum() != crlf {
+		t.Error("a checkout with CRLF line endings and a BOM changes the checksum")
+	}
+}

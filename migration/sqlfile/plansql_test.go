@@ -59,3 +59,51 @@ func TestPlanSQL(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanSQLStopsAtNoTransaction: the dry run cannot roll back a
+// migration that runs outside a transaction, so it stops there; files
+// after it are still read, Go migrations after it are not previewed. Down
+// is previewed too.
+func TestPlanSQLStopsAtNoTransaction(t *testing.T) {
+	tg := targets()[0] // SQLite
+	db := tg.open(t)
+	ctx := t.Context()
+	noTx := &migration.Func{Name: "30_notx", Requires: []string{"0002_team_names"}, NoTx: true,
+		UpFn:   func(ctx context.Context, tx *migration.Tx) error { _, err := tx.ExecContext(ctx, "CREATE TABLE n (id int)"); return err },
+		DownFn: func(ctx context.Context, tx *migration.Tx) error { _, err := tx.ExecContext(ctx, "DROP TABLE n"); return err }}
+	after := migration.SQL("40_after", "CREATE TABLE after (id int)", "DROP TABLE after", "30_notx")
+	m, err := migration.NewManager(db, tg.d, append(load(t, "strata"), noTx, after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := m.PlanSQL(ctx, migration.Target{Direction: migration.DirectionUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]migration.Step{}
+	for _, s := range steps {
+		got[s.ID] = s
+	}
+	if s := got["0002_team_names"]; s.Preview != migration.PreviewFile || len(s.SQL) != 1 {
+		t.Errorf("no-transaction file: %q %q", s.Preview, s.SQL)
+	}
+	if s := got["30_notx"]; s.Preview != migration.PreviewNone || !strings.Contains(s.PreviewNote, "outside a transaction") {
+		t.Errorf("no-transaction Go migration: %q %q", s.Preview, s.PreviewNote)
+	}
+	if s := got["40_after"]; s.Preview != migration.PreviewNone || !strings.Contains(s.PreviewNote, "stopped before") {
+		t.Errorf("after the stop: %q %q", s.Preview, s.PreviewNote)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	down, err := m.PlanSQL(ctx, migration.Target{Direction: migration.DirectionDown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(down) != 1 || down[0].ID != "40_after" || down[0].Preview != migration.PreviewDryRun || !slices.Equal(down[0].SQL, []string{"DROP TABLE after"}) {
+		t.Errorf("down plan = %+v", down)
+	}
+	if ok, _ := tg.d.HasTable(ctx, db, "after"); !ok {
+		t.Error("the down dry run dropped the table")
+	}
+}

@@ -69,8 +69,14 @@ func TestPlanSQLStopsAtNoTransaction(t *testing.T) {
 	db := tg.open(t)
 	ctx := t.Context()
 	noTx := &migration.Func{Name: "30_notx", Requires: []string{"0002_team_names"}, NoTx: true,
-		UpFn:   func(ctx context.Context, tx *migration.Tx) error { _, err := tx.ExecContext(ctx, "CREATE TABLE n (id int)"); return err },
-		DownFn: func(ctx context.Context, tx *migration.Tx) error { _, err := tx.ExecContext(ctx, "DROP TABLE n"); return err }}
+		UpFn: func(ctx context.Context, tx *migration.Tx) error {
+			_, err := tx.ExecContext(ctx, "CREATE TABLE n (id int)")
+			return err
+		},
+		DownFn: func(ctx context.Context, tx *migration.Tx) error {
+			_, err := tx.ExecContext(ctx, "DROP TABLE n")
+			return err
+		}}
 	after := migration.SQL("40_after", "CREATE TABLE after (id int)", "DROP TABLE after", "30_notx")
 	m, err := migration.NewManager(db, tg.d, append(load(t, "strata"), noTx, after))
 	if err != nil {

@@ -137,6 +137,11 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.Direction == DirectionUp && len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
+	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, t)
 		if err != nil || len(steps) == 0 {
@@ -469,6 +474,9 @@ func (m *Manager) plan(st *state, t Target) ([]Step, error) {
 		return nil, err
 	}
 	if t.Direction == DirectionUp {
+		if err := m.checksumErr(st); err != nil {
+			return nil, err
+		}
 		var want map[string]bool
 		if t.ID != "" {
 			want = m.g.ancestors(t.ID)

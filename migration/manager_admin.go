@@ -29,6 +29,14 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := m.checksumErr(st); err != nil {
+		return err
+	}
+	if len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return err
+		}
+	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, Target{Direction: DirectionUp})
 		if err != nil || len(steps) == 0 {

@@ -14,11 +14,18 @@ import (
 // version table this binary does not know ([StateUnknown]). It reads
 // without the lock. A migration recorded dirty shows as [StateRunning]
 // when another migrator holds the lock at that moment (Status waits for
-// it up to [StatusLockProbe] to tell), and as [StateDirty] otherwise.
+// it up to [StatusLockProbe] to tell), and as [StateDirty] otherwise. On a
+// database that goose or golang-migrate manages and strata has not adopted
+// yet it returns [ErrForeignVersionTable].
 func (m *Manager) Status(ctx context.Context) ([]Status, error) {
 	st, err := m.load(ctx, m.db)
 	if err != nil {
 		return nil, err
+	}
+	if len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
 	}
 	dirty := StateDirty
 	if st.hasDirty() && m.lockedElsewhere(ctx) {
@@ -29,6 +36,7 @@ func (m *Manager) Status(ctx context.Context) ([]Status, error) {
 		s := Status{ID: id, Description: description(m.g.byID[id]), State: StatePending, Dependencies: m.g.deps[id]}
 		if r := st.get(id); r != nil {
 			s.fill(r, dirty)
+			s.Changed = r.Checksum != "" && checksum(m.g.byID[id]) != "" && checksum(m.g.byID[id]) != r.Checksum
 		}
 		out = append(out, s)
 	}
@@ -80,6 +88,11 @@ func (m *Manager) Plan(ctx context.Context, t Target) ([]Step, error) {
 	st, err := m.load(ctx, m.db)
 	if err != nil {
 		return nil, err
+	}
+	if t.Direction == DirectionUp && len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
 	}
 	return m.plan(st, t)
 }

@@ -87,12 +87,16 @@ type Func struct {
 	UpFn       func(ctx context.Context, tx *Tx) error
 	DownFn     func(ctx context.Context, tx *Tx) error
 	ValidateFn func(ctx context.Context, tx *Tx) error // optional
+	// Sum is recorded as the migration's checksum ([Checksummer]); [SQL]
+	// sets it from the text.
+	Sum string
 }
 
 var (
 	_ Migration        = (*Func)(nil)
 	_ Describer        = (*Func)(nil)
 	_ NonTransactional = (*Func)(nil)
+	_ Checksummer      = (*Func)(nil)
 )
 
 // ID returns f.Name.
@@ -106,6 +110,9 @@ func (f *Func) Dependencies() []string { return f.Requires }
 
 // BackupRequired returns f.Backup.
 func (f *Func) BackupRequired() bool { return f.Backup }
+
+// Checksum returns f.Sum.
+func (f *Func) Checksum() string { return f.Sum }
 
 // NoTransaction returns f.NoTx.
 func (f *Func) NoTransaction() bool { return f.NoTx }
@@ -150,11 +157,13 @@ func (f *Func) check() error {
 
 // SQL returns a migration that executes up and down as SQL text, each as one
 // ExecContext call (drivers that accept several statements in one call, such
-// as SQLite's and pgx's without arguments, run them all).
+// as SQLite's and pgx's without arguments, run them all). Its checksum is
+// [Checksum](up, down).
 func SQL(id, up, down string, requires ...string) *Func {
 	return &Func{
 		Name:     id,
 		Requires: requires,
+		Sum:      Checksum(up, down),
 		UpFn: func(ctx context.Context, tx *Tx) error {
 			_, err := tx.ExecContext(ctx, up)
 			return err

@@ -67,6 +67,7 @@ func (st *state) next(mg Migration, d time.Duration, dirty bool) Record {
 		Duration:    d,
 		Dirty:       dirty,
 		Known:       true,
+		Checksum:    checksum(mg),
 	}
 	if !dirty {
 		fp := st.fp

@@ -19,6 +19,7 @@ type store struct {
 	schema     string // the schema it was qualified with, if any
 
 	qHead, qAll, qInsert, qMark, qDelete, qSetFP, qSetSchema string
+	qAllLegacy, qHasSum, qAddSum, qSetSum                    string
 }
 
 func newStore(d dialect.Dialect, table string) *store {
@@ -28,9 +29,13 @@ func newStore(d dialect.Dialect, table string) *store {
 		d:     d,
 		table: table,
 		qHead: `SELECT fingerprint, dirty FROM ` + t + ` ORDER BY seq DESC LIMIT 1`,
-		qAll:  `SELECT ` + dialect.VersionTableColumns + ` FROM ` + t + ` ORDER BY seq`,
-		qInsert: `INSERT INTO ` + t + ` (` + dialect.VersionTableColumns + `) VALUES (` +
-			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8)}, ", ") + `)`,
+		qAll:  `SELECT ` + dialect.VersionTableColumns + `, ` + checksumColumn + ` FROM ` + t + ` ORDER BY seq`,
+		qInsert: `INSERT INTO ` + t + ` (` + dialect.VersionTableColumns + `, ` + checksumColumn + `) VALUES (` +
+			strings.Join([]string{p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9)}, ", ") + `)`,
+		qAllLegacy: `SELECT ` + dialect.VersionTableColumns + `, '' FROM ` + t + ` ORDER BY seq`,
+		qHasSum:    `SELECT ` + checksumColumn + ` FROM ` + t + ` WHERE 1 = 0`,
+		qAddSum:    `ALTER TABLE ` + t + ` ADD COLUMN ` + checksumColumn + ` ` + checksumType(d) + ` NOT NULL DEFAULT ''`,
+		qSetSum:    `UPDATE ` + t + ` SET ` + checksumColumn + ` = ` + p(1) + ` WHERE id = ` + p(2),
 		qMark:      `UPDATE ` + t + ` SET dirty = ` + p(1) + `, duration_us = ` + p(2) + `, fingerprint = ` + p(3) + ` WHERE id = ` + p(4),
 		qDelete:    `DELETE FROM ` + t + ` WHERE id = ` + p(1),
 		qSetFP:     `UPDATE ` + t + ` SET fingerprint = ` + p(1) + ` WHERE seq = ` + p(2),
@@ -67,7 +72,21 @@ func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, o
 	return fp, dirty, err == nil
 }
 
-// create creates the version table if missing.
+// checksumColumn holds a migration's [Checksummer] text digest. Version
+// tables created before it existed gain it in place (see upgrade).
+const checksumColumn = "checksum"
+
+// checksumType is the column type of the checksum: TEXT, which every
+// dialect (SQLite's STRICT tables too) accepts, except where a TEXT column
+// cannot have a default (MySQL before 8.0.13).
+func checksumType(d dialect.Dialect) string {
+	if d.Name() == "mysql" {
+		return "VARCHAR(64)"
+	}
+	return "TEXT"
+}
+
+// create creates the version table if missing, and upgrades it in place.
 func (s *store) create(ctx context.Context, q dialect.Execer) error {
 	// Unqualified as configured: the caller creates it right after saving
 	// the session, when the name resolves to the schema saved, and
@@ -80,6 +99,19 @@ func (s *store) create(ctx context.Context, q dialect.Execer) error {
 		if _, err := q.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create version table %q: %w", s.table, err)
 		}
+	}
+	return s.upgrade(ctx, q)
+}
+
+// upgrade adds the checksum column to a version table without it. It runs
+// under the migration lock, so no other migrator adds it at the same time.
+func (s *store) upgrade(ctx context.Context, q dialect.Execer) error {
+	rows, err := q.QueryContext(ctx, s.qHasSum)
+	if err == nil {
+		return rows.Close()
+	}
+	if _, err := q.ExecContext(ctx, s.qAddSum); err != nil {
+		return fmt.Errorf("add column %s to version table %q: %w", checksumColumn, s.table, err)
 	}
 	return nil
 }
@@ -95,8 +127,12 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 		}
 		if herr == nil {
 			// Another migrator created the table between the two
-			// queries: read it again.
+			// queries: read it again. A table from before the checksum
+			// column reads with empty checksums until a run upgrades it.
 			rows, err = q.QueryContext(ctx, s.qAll)
+			if err != nil {
+				rows, err = q.QueryContext(ctx, s.qAllLegacy)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
@@ -108,7 +144,7 @@ func (s *store) read(ctx context.Context, q dialect.Execer) ([]Record, error) {
 		var r Record
 		var at flexTime
 		var us int64
-		if err := rows.Scan(&r.ID, &r.Seq, &r.Description, &at, &us, &r.Dirty, &r.fingerprint, &r.SchemaFingerprint); err != nil {
+		if err := rows.Scan(&r.ID, &r.Seq, &r.Description, &at, &us, &r.Dirty, &r.fingerprint, &r.SchemaFingerprint, &r.Checksum); err != nil {
 			return nil, fmt.Errorf("read version table %q: %w", s.table, err)
 		}
 		r.AppliedAt = at.t
@@ -136,7 +172,7 @@ func (s *store) insert(ctx context.Context, q dialect.Execer, r Record) error {
 		desc = BaselineMark + desc
 	}
 	_, err := q.ExecContext(ctx, s.qInsert, r.ID, r.Seq, desc, r.AppliedAt.UTC(),
-		r.Duration.Microseconds(), r.Dirty, r.fingerprint, r.SchemaFingerprint)
+		r.Duration.Microseconds(), r.Dirty, r.fingerprint, r.SchemaFingerprint, r.Checksum)
 	if err != nil {
 		return fmt.Errorf("insert %q into version table: %w", r.ID, err)
 	}
@@ -161,6 +197,10 @@ func (s *store) delete(ctx context.Context, q dialect.Execer, id string) error {
 
 func (s *store) setSchemaFingerprint(ctx context.Context, q dialect.Execer, seq int64, fp string) error {
 	return s.exec(ctx, q, "update schema fingerprint", s.qSetSchema, false, fp, seq)
+}
+
+func (s *store) setChecksum(ctx context.Context, q dialect.Execer, id, sum string) error {
+	return s.exec(ctx, q, "update checksum of "+id, s.qSetSum, false, sum, id)
 }
 
 func (s *store) setFingerprint(ctx context.Context, q dialect.Execer, seq int64, fp string) error {

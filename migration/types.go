@@ -60,6 +60,10 @@ type Status struct {
 	// Baselined reports a migration recorded by [Manager.Baseline]
 	// without running.
 	Baselined bool
+	// Changed reports an applied migration whose checksum differs from
+	// the one recorded when it was applied: its text was edited since
+	// ([ErrChecksum]).
+	Changed bool
 }
 
 // Record is one row of the version table.
@@ -81,6 +85,10 @@ type Record struct {
 	// describe its schema; empty for rows that were not the newest when a
 	// run ended.
 	SchemaFingerprint string
+	// Checksum is the migration's checksum when it was applied
+	// ([Checksummer]); empty if it has none or was applied before strata
+	// recorded checksums.
+	Checksum string
 
 	fingerprint string
 }
@@ -109,4 +117,11 @@ type Step struct {
 	Direction      Direction
 	BackupRequired bool
 	NoTransaction  bool
+	// SQL, Preview and PreviewNote are set by [Manager.PlanSQL]: the
+	// statements the step would execute, how they were obtained
+	// ([PreviewFile], [PreviewDryRun]), and why they are not known when
+	// Preview is [PreviewNone].
+	SQL         []string
+	Preview     string
+	PreviewNote string
 }

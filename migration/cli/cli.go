@@ -96,6 +96,8 @@ type flags struct {
 	to                  string
 	all, down, exitCode bool
 	applied, notApplied bool
+	checksum, sql       bool
+	from, fromTable     string
 	dir, label          string
 	seq, dot, list      bool
 	accept              bool

@@ -66,6 +66,7 @@ func init() {
 				fs.StringVar(&f.to, "to", "", "plan up (or down) to migration `ID`")
 				fs.BoolVar(&f.down, "down", false, "plan a roll back instead")
 				fs.BoolVar(&f.all, "all", false, "with --down: plan rolling back everything")
+				fs.BoolVar(&f.sql, "sql", false, "print the statements each step would execute")
 			},
 			run: runPlan,
 		},
@@ -102,13 +103,27 @@ func init() {
 			run: runBaseline,
 		},
 		{
+			name: "adopt", summary: "take over a database that goose or golang-migrate manages", db: true, writes: true,
+			help: "Adopt reads goose's or golang-migrate's version table (--from goose or\n" +
+				"--from golang-migrate; --table if it is not the tool's default), records the\n" +
+				"migrations it lists as applied, without running them, and leaves the tool's\n" +
+				"table alone. A migration's version is the number its ID begins with.",
+			flags: func(fs *flag.FlagSet, f *flags) {
+				fs.StringVar(&f.from, "from", "", "the `tool`: goose or golang-migrate")
+				fs.StringVar(&f.fromTable, "from-table", "", "the tool's version `table` (default goose_db_version or schema_migrations)")
+			},
+			run: runAdopt,
+		},
+		{
 			name: "repair", args: "ID", nargs: [2]int{1, 1}, summary: "resolve a dirty migration", db: true, writes: true,
 			help: "Repair resolves a dirty migration (one that started without finishing where\n" +
 				"DDL is not transactional) once you have inspected the database: --applied\n" +
-				"records it as applied, --not-applied removes its row.",
+				"records it as applied, --not-applied removes its row. --checksum accepts the\n" +
+				"edited text of an applied migration as the text it was applied with.",
 			flags: func(fs *flag.FlagSet, f *flags) {
 				fs.BoolVar(&f.applied, "applied", false, "record the migration as applied")
 				fs.BoolVar(&f.notApplied, "not-applied", false, "record the migration as not applied")
+				fs.BoolVar(&f.checksum, "checksum", false, "accept the migration's current text (checksum)")
 			},
 			run: runRepair,
 		},
@@ -540,6 +555,7 @@ func runStatus(ctx context.Context, e *env) error {
 		}
 	} else {
 		tw := e.table("ID", "DESCRIPTION", "STATE", "APPLIED AT", "DURATION")
+		changed := 0
 		for _, s := range sts {
 			at, dur := "-", "-"
 			if s.State != migration.StatePending {
@@ -548,10 +564,18 @@ func runStatus(ctx context.Context, e *env) error {
 			if s.Baselined {
 				dur = "baselined"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Description, s.State, at, dur)
+			state := string(s.State)
+			if s.Changed {
+				state += " (text changed)"
+				changed++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Description, state, at, dur)
 		}
 		tw.Flush()
 		parts := []string{fmt.Sprintf("%d applied", counts[migration.StateApplied]), fmt.Sprintf("%d pending", counts[migration.StatePending])}
+		if changed > 0 {
+			parts = append(parts, fmt.Sprintf("%d changed since applied (restore the text, or accept it: '%s repair ID --checksum')", changed, e.c.prog))
+		}
 		if n := counts[migration.StateRunning]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d running (another migrator holds the lock)", n))
 		}
@@ -616,7 +640,11 @@ func runPlan(ctx context.Context, e *env) error {
 	if e.f.all && e.f.to != "" {
 		return usageErrorf("plan: --to and --all exclude each other")
 	}
-	steps, err := e.m.Plan(ctx, t)
+	plan := e.m.Plan
+	if e.f.sql {
+		plan = e.m.PlanSQL
+	}
+	steps, err := plan(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -624,7 +652,8 @@ func runPlan(ctx context.Context, e *env) error {
 		out := make([]jsonStep, len(steps))
 		for i, s := range steps {
 			out[i] = jsonStep{ID: s.ID, Description: s.Description, Direction: string(s.Direction),
-				BackupRequired: s.BackupRequired, NoTransaction: s.NoTransaction}
+				BackupRequired: s.BackupRequired, NoTransaction: s.NoTransaction,
+				SQL: s.SQL, Preview: s.Preview, PreviewNote: s.PreviewNote}
 		}
 		return e.writeJSON(out)
 	}
@@ -643,7 +672,25 @@ func runPlan(ctx context.Context, e *env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Direction, s.ID, s.Description, strings.Join(notes, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !e.f.sql {
+		return err
+	}
+	for _, s := range steps {
+		fmt.Fprintf(e.stdout, "\n-- %s %s", s.Direction, s.ID)
+		switch {
+		case s.Preview == migration.PreviewNone:
+			fmt.Fprintf(e.stdout, ": %s\n", s.PreviewNote)
+			continue
+		case len(s.SQL) == 0:
+			fmt.Fprintf(e.stdout, " (%s): no statements\n", s.Preview)
+			continue
+		}
+		fmt.Fprintf(e.stdout, " (%s)\n", s.Preview)
+		for _, q := range s.SQL {
+			fmt.Fprintf(e.stdout, "%s;\n", strings.TrimRight(q, "; \t\n"))
+		}
+	}
+	return nil
 }
 
 func runValidate(ctx context.Context, e *env) error {
@@ -752,6 +799,28 @@ func runHistory(ctx context.Context, e *env) error {
 	return tw.Flush()
 }
 
+func runAdopt(ctx context.Context, e *env) error {
+	if e.f.from == "" {
+		return usageErrorf("adopt: pass --from goose or --from golang-migrate")
+	}
+	ids, err := e.m.Adopt(ctx, migration.AdoptSource{Tool: e.f.from, Table: e.f.fromTable})
+	if err != nil {
+		return err
+	}
+	if e.g.json {
+		return e.writeJSON(jsonAdopt{From: e.f.from, Adopted: nonNil(ids)})
+	}
+	if len(ids) == 0 {
+		fmt.Fprintf(e.stdout, "nothing to adopt: %s records no migration that is not already recorded\n", e.f.from)
+		return nil
+	}
+	for _, id := range ids {
+		fmt.Fprintf(e.stdout, "adopted %s (recorded as applied, not run)\n", id)
+	}
+	fmt.Fprintf(e.stdout, "%d migration(s) adopted from %s; its table was left as it is\n", len(ids), e.f.from)
+	return nil
+}
+
 func runBaseline(ctx context.Context, e *env) error {
 	id := e.args[0]
 	steps, err := e.m.Plan(ctx, migration.Target{Direction: migration.DirectionUp, ID: id})
@@ -780,10 +849,23 @@ func runBaseline(ctx context.Context, e *env) error {
 }
 
 func runRepair(ctx context.Context, e *env) error {
-	if e.f.applied == e.f.notApplied {
-		return usageErrorf("repair: pass exactly one of --applied and --not-applied")
-	}
 	id := e.args[0]
+	if e.f.checksum {
+		if e.f.applied || e.f.notApplied {
+			return usageErrorf("repair: --checksum excludes --applied and --not-applied")
+		}
+		if err := e.m.AcceptChecksum(ctx, id); err != nil {
+			return err
+		}
+		if !e.g.json {
+			fmt.Fprintf(e.stdout, "repaired %s: its current text is accepted\n", id)
+			return nil
+		}
+		return e.writeJSON(jsonRepair{ID: id, Applied: true})
+	}
+	if e.f.applied == e.f.notApplied {
+		return usageErrorf("repair: pass exactly one of --applied, --not-applied and --checksum")
+	}
 	if err := e.m.Repair(ctx, id, e.f.applied); err != nil {
 		return err
 	}

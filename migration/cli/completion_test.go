@@ -33,7 +33,7 @@ func TestComplete(t *testing.T) {
 		want  []string // the candidates, without descriptions
 	}{
 		{name: "commands", words: []string{"st"}, want: []string{"status"}},
-		{name: "every command", words: []string{""}, want: []string{"backup", "baseline", "completion", "create", "down", "drift", "graph",
+		{name: "every command", words: []string{""}, want: []string{"adopt", "backup", "baseline", "completion", "create", "down", "drift", "graph",
 			"help", "history", "pending", "plan", "repair", "restore", "status", "up", "validate", "version"}},
 		{name: "global flags before the command", words: []string{"--d"}, want: []string{"--dialect", "--dsn"}},
 		{name: "command flags and global flags", words: []string{"up", "--t"}, want: []string{"--table", "--to"}},

@@ -29,12 +29,13 @@
 //	down [N | --to ID | --all]   roll back the last migration, the last N, everything after ID, or everything
 //	status [--exit-code]         every migration: state, applied at, duration
 //	pending                      the migrations up would apply
-//	plan [--to ID] [--down [--all]]  what a run would do, doing nothing
+//	plan [--to ID] [--down [--all]] [--sql]  what a run would do, doing nothing (--sql: the statements)
 //	validate                     dry run: pending migrations applied in a rolled-back transaction
 //	history                      the version table, in the order applied
 //	drift [--accept]             changes made to the schema since the last run (--accept: accept them)
 //	baseline ID                  record ID and its ancestors as applied without running them
-//	repair ID --applied|--not-applied  resolve a dirty migration
+//	adopt --from goose|golang-migrate [--from-table T]  record what the other tool applied, without running it
+//	repair ID --applied|--not-applied|--checksum  resolve a dirty migration, or accept an applied one's edited text
 //	backup [--label L] [--list]  back the database up now, or list its backups
 //	restore FILE                 replace the database with a backup (asks first)
 //	create [--dir DIR] [--seq] NAME  write a new migration file depending on the current heads

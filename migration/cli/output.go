@@ -21,11 +21,12 @@ type jsonStatus struct {
 	DurationUS   int64      `json:"duration_us"`
 	Seq          int64      `json:"seq,omitempty"`
 	Baselined    bool       `json:"baselined"`
+	Changed      bool       `json:"changed,omitempty"`
 }
 
 func statusJSON(s migration.Status) jsonStatus {
 	j := jsonStatus{ID: s.ID, Description: s.Description, State: string(s.State), Dependencies: nonNil(s.Dependencies),
-		DurationUS: s.Duration.Microseconds(), Seq: s.Seq, Baselined: s.Baselined}
+		DurationUS: s.Duration.Microseconds(), Seq: s.Seq, Baselined: s.Baselined, Changed: s.Changed}
 	if s.State != migration.StatePending && !s.AppliedAt.IsZero() {
 		at := s.AppliedAt.UTC()
 		j.AppliedAt = &at
@@ -47,6 +48,10 @@ type jsonStep struct {
 	Direction      string `json:"direction"`
 	BackupRequired bool   `json:"backup_required"`
 	NoTransaction  bool   `json:"no_transaction"`
+	// With plan --sql:
+	SQL         []string `json:"sql,omitempty"`
+	Preview     string   `json:"preview,omitempty"`
+	PreviewNote string   `json:"preview_note,omitempty"`
 }
 
 // jsonRecord is one element of history --json.
@@ -160,4 +165,9 @@ type jsonBaseline struct {
 type jsonRepair struct {
 	ID      string `json:"id"`
 	Applied bool   `json:"applied"`
+}
+
+type jsonAdopt struct {
+	From    string   `json:"from"`
+	Adopted []string `json:"adopted"`
 }

@@ -102,7 +102,7 @@ func (m *Manager) AcceptChecksum(ctx context.Context, id string) (err error) {
 		}
 		defer tx.Rollback()
 		for _, r := range recs {
-			if err := m.st.setChecksum(ctx, tx, r.ID, checksum(m.g.byID[r.ID])); err != nil {
+			if err := st.tbl.setChecksum(ctx, tx, r.ID, checksum(m.g.byID[r.ID])); err != nil {
 				return stepErr(r.ID, StepRecord, err)
 			}
 		}

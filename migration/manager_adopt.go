@@ -95,7 +95,7 @@ func (m *Manager) Adopt(ctx context.Context, src AdoptSource) (ids []string, err
 			}
 			r := st.next(m.g.byID[id], 0, false)
 			r.Baselined = true
-			if err := m.st.insert(ctx, tx, r); err != nil {
+			if err := st.tbl.insert(ctx, tx, r); err != nil {
 				*st = *saved
 				return stepErr(id, StepRecord, err)
 			}

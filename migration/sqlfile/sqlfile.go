@@ -426,6 +426,35 @@ func parseFile(file, id, text string) (*Migration, error) {
 	return nil, fmt.Errorf("%s: no -- +strata up or -- +goose Up line; a golang-migrate file is named N_name.up.sql", file)
 }
 
+// sectionWriter gathers the lines of a file between its annotations
+// into chunks of the section being read.
+type sectionWriter struct {
+	cur  *section // nil before the first section
+	buf  strings.Builder
+	line int // of buf's first line; 0 while buf is empty
+}
+
+// add appends line n to the chunk being gathered, if a section has begun.
+func (w *sectionWriter) add(n int, ln string) {
+	if w.cur == nil {
+		return
+	}
+	if w.line == 0 {
+		w.line = n
+	}
+	w.buf.WriteString(ln)
+}
+
+// flush ends the chunk being gathered; whole marks a statement block that
+// is run as it is, unsplit.
+func (w *sectionWriter) flush(whole bool) {
+	if w.cur != nil && w.buf.Len() > 0 {
+		w.cur.chunks = append(w.cur.chunks, chunk{text: w.buf.String(), line: w.line, whole: whole})
+	}
+	w.buf.Reset()
+	w.line = 0
+}
+
 // lines splits text into lines, keeping their newlines.
 func lines(text string) []string {
 	return strings.SplitAfter(text, "\n")
@@ -433,26 +462,13 @@ func lines(text string) []string {
 
 func parseGoose(file, id, text string) (*Migration, error) {
 	m := newMigration(file, id, FormatGoose)
-	var cur *section
-	var buf strings.Builder
-	bufLine, inBlock, blockLine := 0, false, 0
-	flush := func(whole bool) {
-		if cur != nil && buf.Len() > 0 {
-			cur.chunks = append(cur.chunks, chunk{text: buf.String(), line: bufLine, whole: whole})
-		}
-		buf.Reset()
-		bufLine = 0
-	}
-	for i, ln := range lines(text) {
-		n := i + 1
+	var w sectionWriter
+	inBlock, blockLine := false, 0
+	for n, ln := range lines(text) {
+		n++
 		d, ok := annotation(ln, "goose")
 		if !ok {
-			if cur != nil {
-				if bufLine == 0 {
-					bufLine = n
-				}
-				buf.WriteString(ln)
-			}
+			w.add(n, ln)
 			continue
 		}
 		switch strings.ToLower(strings.Join(strings.Fields(d), " ")) {
@@ -460,7 +476,7 @@ func parseGoose(file, id, text string) (*Migration, error) {
 			if inBlock {
 				return nil, fmt.Errorf("%s:%d: -- +goose %s inside StatementBegin (line %d) without StatementEnd", file, n, d, blockLine)
 			}
-			flush(false)
+			w.flush(false)
 			isUp := strings.EqualFold(d, "up")
 			if (isUp && m.up != nil) || (!isUp && m.down != nil) {
 				return nil, fmt.Errorf("%s:%d: second -- +goose %s", file, n, d)
@@ -468,23 +484,23 @@ func parseGoose(file, id, text string) (*Migration, error) {
 			if !isUp && m.up == nil {
 				return nil, fmt.Errorf("%s:%d: -- +goose Down before -- +goose Up", file, n)
 			}
-			cur = &section{file: file}
+			w.cur = &section{file: file}
 			if isUp {
-				m.up = cur
+				m.up = w.cur
 			} else {
-				m.down = cur
+				m.down = w.cur
 			}
 		case "statementbegin":
-			if cur == nil || inBlock {
+			if w.cur == nil || inBlock {
 				return nil, fmt.Errorf("%s:%d: unexpected -- +goose StatementBegin", file, n)
 			}
-			flush(false)
+			w.flush(false)
 			inBlock, blockLine = true, n
 		case "statementend":
 			if !inBlock {
 				return nil, fmt.Errorf("%s:%d: -- +goose StatementEnd without StatementBegin", file, n)
 			}
-			flush(true)
+			w.flush(true)
 			inBlock = false
 		case "no transaction":
 			m.noTx = true
@@ -495,7 +511,7 @@ func parseGoose(file, id, text string) (*Migration, error) {
 	if inBlock {
 		return nil, fmt.Errorf("%s:%d: -- +goose StatementBegin without StatementEnd", file, blockLine)
 	}
-	flush(false)
+	w.flush(false)
 	if m.up == nil {
 		return nil, fmt.Errorf("%s: no -- +goose Up line", file)
 	}
@@ -508,26 +524,13 @@ func parseGoose(file, id, text string) (*Migration, error) {
 
 func parseStrata(file, id, text string) (*Migration, error) {
 	m := newMigration(file, id, FormatStrata)
-	var cur *section
-	var buf strings.Builder
-	bufLine, inBlock, blockLine := 0, false, 0
-	flush := func(whole bool) {
-		if cur != nil && buf.Len() > 0 {
-			cur.chunks = append(cur.chunks, chunk{text: buf.String(), line: bufLine, whole: whole})
-		}
-		buf.Reset()
-		bufLine = 0
-	}
-	for i, ln := range lines(text) {
-		n := i + 1
+	var w sectionWriter
+	inBlock, blockLine := false, 0
+	for n, ln := range lines(text) {
+		n++
 		d, ok := annotation(ln, "strata")
 		if !ok {
-			if cur != nil {
-				if bufLine == 0 {
-					bufLine = n
-				}
-				buf.WriteString(ln)
-			}
+			w.add(n, ln)
 			continue
 		}
 		key, val, _ := strings.Cut(d, ":")
@@ -536,7 +539,7 @@ func parseStrata(file, id, text string) (*Migration, error) {
 		switch key {
 		case "up", "down", "statement-begin", "statement-end":
 		default:
-			if cur != nil {
+			if w.cur != nil {
 				return nil, fmt.Errorf("%s:%d: -- +strata %s must come before -- +strata up", file, n, key)
 			}
 		}
@@ -545,30 +548,30 @@ func parseStrata(file, id, text string) (*Migration, error) {
 		}
 		switch key {
 		case "up", "down":
-			flush(false)
+			w.flush(false)
 			if (key == "up" && m.up != nil) || (key == "down" && m.down != nil) {
 				return nil, fmt.Errorf("%s:%d: second -- +strata %s", file, n, key)
 			}
 			if key == "down" && m.up == nil {
 				return nil, fmt.Errorf("%s:%d: -- +strata down before -- +strata up", file, n)
 			}
-			cur = &section{file: file}
+			w.cur = &section{file: file}
 			if key == "up" {
-				m.up = cur
+				m.up = w.cur
 			} else {
-				m.down = cur
+				m.down = w.cur
 			}
 		case "statement-begin":
-			if cur == nil {
+			if w.cur == nil {
 				return nil, fmt.Errorf("%s:%d: -- +strata statement-begin before -- +strata up", file, n)
 			}
-			flush(false)
+			w.flush(false)
 			inBlock, blockLine = true, n
 		case "statement-end":
 			if !inBlock {
 				return nil, fmt.Errorf("%s:%d: -- +strata statement-end without statement-begin", file, n)
 			}
-			flush(true)
+			w.flush(true)
 			inBlock = false
 		case "requires":
 			m.declared = true
@@ -586,7 +589,7 @@ func parseStrata(file, id, text string) (*Migration, error) {
 	if inBlock {
 		return nil, fmt.Errorf("%s:%d: -- +strata statement-begin without statement-end", file, blockLine)
 	}
-	flush(false)
+	w.flush(false)
 	if m.up == nil {
 		return nil, fmt.Errorf("%s: no -- +strata up line", file)
 	}

@@ -272,7 +272,7 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 		t.Fatalf("restore did not restore\ngot:\n%.2000s\nwant:\n%.2000s", got, k.want)
 	}
 	mustExec(t, k.admin, damage...)
-	state := k.old
+	var state string
 	t.Logf("a whole restore takes %v", full)
 
 	n := killCount()

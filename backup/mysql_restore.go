@@ -78,7 +78,7 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 	if err := exec(`CREATE DATABASE ` + quoteBack(scratch) + ` CHARACTER SET ` + cs + ` COLLATE ` + coll); err != nil {
 		err = fmt.Errorf("create a scratch database to load the dump into (database %q is unchanged): %w", target, err)
 		if strings.Contains(err.Error(), "1044") {
-			err = fmt.Errorf("%w; the user needs all privileges on the scratch databases: GRANT ALL ON `%s%%`.* TO ...",
+			err = fmt.Errorf("%w; the user needs all privileges on the scratch databases: GRANT ALL ON `%s%%`.* TO the user",
 				err, strings.ReplaceAll(scratchBase, "_", `\_`))
 		}
 		return err
@@ -108,7 +108,7 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 	if err != nil {
 		err = fmt.Errorf("load the dump into scratch database %s (database %q is unchanged): %w", scratch, target, err)
 		if strings.Contains(err.Error(), "ERROR 1044") {
-			err = fmt.Errorf("%w; the DSN's user needs all privileges on the scratch databases: GRANT ALL ON `%s%%`.* TO ...",
+			err = fmt.Errorf("%w; the DSN's user needs all privileges on the scratch databases: GRANT ALL ON `%s%%`.* TO the user",
 				err, strings.ReplaceAll(scratchBase, "_", `\_`))
 		}
 		return err

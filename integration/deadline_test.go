@@ -55,7 +55,7 @@ func proxied(t *testing.T, tgt Target) (direct *sql.DB, via *sql.DB, p *testdb.P
 // upWithin runs m.Up(ctx) and returns its error and how long it took,
 // failing the test if it has not returned after limit: the run would
 // otherwise hang the test on a stalled connection.
-func upWithin(t *testing.T, ctx context.Context, m *migration.Manager, limit time.Duration) (error, time.Duration) {
+func upWithin(t *testing.T, ctx context.Context, m *migration.Manager, limit time.Duration) (time.Duration, error) {
 	t.Helper()
 	done := make(chan error, 1)
 	start := time.Now()
@@ -65,10 +65,10 @@ func upWithin(t *testing.T, ctx context.Context, m *migration.Manager, limit tim
 	}()
 	select {
 	case err := <-done:
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(limit):
 		t.Fatalf("Up had not returned %v after it started", limit)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -102,7 +102,7 @@ func TestStalledConnection(t *testing.T) {
 			m := newManager(t, via, tgt.Dialect, ms)
 			ctx, cancel := context.WithTimeout(t.Context(), deadline)
 			defer cancel()
-			err, took := upWithin(t, ctx, m, deadline+time.Minute)
+			took, err := upWithin(t, ctx, m, deadline+time.Minute)
 			t.Logf("Up returned after %v: %v", took.Round(time.Millisecond), err)
 			if err == nil {
 				t.Fatal("Up succeeded, but its last write cannot have reached the server")
@@ -130,7 +130,7 @@ func TestStalledConnection(t *testing.T) {
 				time.Sleep(timeout / 4)
 				p.Stall()
 			}()
-			err, took := upWithin(t, t.Context(), m, timeout+time.Minute)
+			took, err := upWithin(t, t.Context(), m, timeout+time.Minute)
 			t.Logf("Up returned after %v: %v", took.Round(time.Millisecond), err)
 			if !errors.Is(err, lock.ErrTimeout) {
 				t.Errorf("Up = %v, want lock.ErrTimeout", err)

@@ -204,7 +204,7 @@ func (g *graph) sort(ids []string, dep, depStart []int32) error {
 	// The heap shares ready's array, after the roots: no more than n
 	// migrations are ever ready.
 	roots := ready
-	later := idHeap{ids: ids, h: ready[len(ready):len(ready)]}
+	later := idHeap{ids: ids, h: ready[len(ready):]}
 	g.order = make([]string, 0, n)
 	for len(roots) > 0 || len(later.h) > 0 {
 		var v int32

@@ -9,9 +9,6 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-// errDryRun rolls the dry run's transaction back.
-var errDryRun = errors.New("dry run")
-
 // Validate is a dry run of [Manager.Up]. Where the dialect has transactional
 // DDL, it runs every pending migration's Validate and Up in order inside one
 // transaction and rolls it back, so it changes nothing and proves the run

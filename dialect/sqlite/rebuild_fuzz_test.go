@@ -71,8 +71,6 @@ func (g *schemaGen) n(k int) int {
 	return b % k
 }
 
-func (g *schemaGen) pick(xs ...string) string { return xs[g.n(len(xs))] }
-
 // genNames are the column names the generator draws from: keywords that
 // SQLite lets name a column, type names, names that differ only in
 // non-ASCII case or by a Kelvin sign, names with spaces and quotes.

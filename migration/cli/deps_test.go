@@ -2,8 +2,6 @@ package cli_test
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,9 +10,10 @@ import (
 // driver and no dialect: a PostgreSQL or MySQL user must not need cgo,
 // which the SQLite driver does.
 func TestNoDrivers(t *testing.T) {
+	// go test puts its own go first on PATH.
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("no go tool on PATH: %v", err)
 	}
 	out, err := exec.CommandContext(t.Context(), goTool, "list", "-deps", "github.com/strata-go/strata/migration/cli").CombinedOutput()
 	if err != nil {

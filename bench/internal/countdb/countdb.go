@@ -199,8 +199,8 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
 		tx, err = b.BeginTx(ctx, opts)
 	} else {
-		tx, err = c.Conn.Begin() // drivers without BeginTx
-
+		//lint:ignore SA1019 the fallback for drivers without BeginTx
+		tx, err = c.Conn.Begin()
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 )
 
 // runTied runs cmd in a process group of its own, killed as a whole when
@@ -45,12 +46,14 @@ func processAlive(pid int) bool {
 // removeOldOptionDirs removes the private directories in which earlier
 // versions wrote the MySQL password for the tools, and which a killed
 // backup or restore left behind: the password must not stay on disk.
-// Only this user's directories holding nothing but that file go.
+// Only this user's directories holding nothing but that file go, and only
+// once they are [oldOptionDirAge] old: an older version's backup running
+// beside this one (a rolling upgrade) may be about to start its tool.
 func removeOldOptionDirs() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "strata-backup-*"))
 	for _, d := range dirs {
 		fi, err := os.Lstat(d)
-		if err != nil || !fi.IsDir() {
+		if err != nil || !fi.IsDir() || time.Since(fi.ModTime()) < oldOptionDirAge {
 			continue
 		}
 		if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != os.Getuid() {

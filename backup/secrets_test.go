@@ -75,6 +75,20 @@ func TestOldOptionDirsRemoved(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(tmp, "strata-backup-3", "notes.txt"), []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	old := time.Now().Add(-oldOptionDirAge - time.Minute)
+	for _, d := range []string{"strata-backup-1", "strata-backup-2", "strata-backup-3"} {
+		if err := os.Chtimes(filepath.Join(tmp, d), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory an older version's backup running beside this one has
+	// just written: its tool may not have read the file yet.
+	if err := os.Mkdir(filepath.Join(tmp, "strata-backup-4"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "strata-backup-4", "client.cnf"), []byte("[client]\npassword=\"s3cret\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	b := NewMySQL("root:pw@tcp(127.0.0.1:1)/app")
 	b.Dump = fakeTool(t, "mysqldump", "exit 1\n")
 	out := filepath.Join(t.TempDir(), "out.sql")
@@ -84,8 +98,8 @@ func TestOldOptionDirsRemoved(t *testing.T) {
 	if err := b.Backup(t.Context(), nil, out); err == nil {
 		t.Fatal("Backup with a failing tool: no error")
 	}
-	if got := dirNames(t, tmp); !slices.Equal(got, []string{"strata-backup-3"}) {
-		t.Errorf("left in the temporary directory: %v, want [strata-backup-3]", got)
+	if got := dirNames(t, tmp); !slices.Equal(got, []string{"strata-backup-3", "strata-backup-4"}) {
+		t.Errorf("left in the temporary directory: %v, want [strata-backup-3 strata-backup-4]", got)
 	}
 }
 

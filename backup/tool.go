@@ -153,3 +153,8 @@ func (t *tailBuffer) String() string {
 	}
 	return string(t.b)
 }
+
+// oldOptionDirAge is how old an option directory of an earlier version
+// must be before [removeOldOptionDirs] removes it. Its tool reads the file
+// as it starts, within moments of the directory's creation.
+const oldOptionDirAge = 5 * time.Minute

@@ -144,3 +144,17 @@ func (st *state) markClean(id string, d time.Duration) {
 		r.fingerprint = st.fp.String()
 	}
 }
+
+// setChecksum sets the recorded checksum of the row of id, as written to
+// the database.
+func (st *state) setChecksum(id, sum string) {
+	r := st.get(id)
+	if r == nil || r.Checksum == sum {
+		return
+	}
+	if !r.Dirty {
+		st.fp.remove(id, r.Checksum)
+		st.fp.add(id, sum)
+	}
+	r.Checksum = sum
+}

@@ -82,7 +82,9 @@ func (m *Manager) checksumErr(st *state) error {
 // as the one it was applied with, after an operator has checked that the
 // change to its text needs nothing done to the database (a comment, a
 // reformatting, or a change made by hand). With id empty it accepts every
-// changed migration. It upgrades an old version table in place.
+// changed migration. It upgrades an old version table in place, and
+// rewrites the fingerprint of the newest row with the accepted checksums,
+// so that [Manager.Up] finds the database up to date in one read again.
 func (m *Manager) AcceptChecksum(ctx context.Context, id string) (err error) {
 	defer recoverInto(&err)
 	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {

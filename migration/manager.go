@@ -89,7 +89,10 @@ func (m *Manager) Table() string { return m.cfg.table }
 
 // Up applies every pending migration. When nothing is pending it returns
 // (nil, nil) after one small read, without taking the lock: this is the path
-// every application start takes.
+// every application start takes. It refuses with [ErrChecksum] an applied
+// migration whose text changed, pending work or not. Rows applied before
+// checksums existed get the checksum of the current text, under the lock,
+// the first time Up finds nothing to do.
 func (m *Manager) Up(ctx context.Context) ([]Result, error) {
 	return m.Run(ctx, Target{Direction: DirectionUp})
 }

@@ -21,11 +21,14 @@ type fingerprint struct {
 }
 
 func (f *fingerprint) toggle(id, sum string) {
-	key := id
+	// The key is built in a buffer on the stack: NewManager hashes every
+	// known migration, and a process start should not allocate for each.
+	var buf [128]byte
+	key := append(buf[:0], id...)
 	if sum != "" {
-		key = id + "\x00" + sum
+		key = append(append(key, 0), sum...)
 	}
-	h := sha256.Sum256([]byte(key))
+	h := sha256.Sum256(key)
 	subtle.XORBytes(f.sum[:], f.sum[:], h[:])
 }
 

@@ -106,6 +106,19 @@ func TestChecksumChangedUpToDate(t *testing.T) {
 			if _, err := m1.Up(ctx); !errors.Is(err, migration.ErrChecksum) {
 				t.Errorf("Up with the text from before accepting = %v, want ErrChecksum", err)
 			}
+			// Accepting every changed migration at once does the same.
+			opt3, locks3 := counting(tg.d)
+			m3, err := migration.NewManager(db, tg.d, loadMap(t, v1), opt3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m3.AcceptChecksum(ctx, ""); err != nil {
+				t.Fatal(err)
+			}
+			locks3.Store(0)
+			if res, err := m3.Up(ctx); err != nil || res != nil || locks3.Load() != 0 {
+				t.Errorf("Up after accepting all = %v, %v, taking the lock %d times; want nothing to do and no lock", res, err, locks3.Load())
+			}
 		})
 	}
 }

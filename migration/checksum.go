@@ -82,7 +82,9 @@ func (m *Manager) checksumErr(st *state) error {
 // as the one it was applied with, after an operator has checked that the
 // change to its text needs nothing done to the database (a comment, a
 // reformatting, or a change made by hand). With id empty it accepts every
-// changed migration. It upgrades an old version table in place.
+// changed migration. It upgrades an old version table in place, and
+// rewrites the fingerprint of the newest row with the accepted checksums,
+// so that [Manager.Up] finds the database up to date in one read again.
 func (m *Manager) AcceptChecksum(ctx context.Context, id string) (err error) {
 	defer recoverInto(&err)
 	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
@@ -96,21 +98,109 @@ func (m *Manager) AcceptChecksum(ctx context.Context, id string) (err error) {
 			}
 			recs = []*Record{r}
 		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return stepErr(id, StepRecord, fmt.Errorf("begin transaction: %w", err))
-		}
-		defer tx.Rollback()
+		sums := make(map[string]string, len(recs))
 		for _, r := range recs {
-			if err := st.tbl.setChecksum(ctx, tx, r.ID, checksum(m.g.byID[r.ID])); err != nil {
-				return stepErr(r.ID, StepRecord, err)
-			}
+			sums[r.ID] = checksum(m.g.byID[r.ID])
 		}
-		if err := tx.Commit(); err != nil {
-			return stepErr(id, StepRecord, fmt.Errorf("commit: %w", err))
+		if err := m.writeChecksums(ctx, conn, st, sums); err != nil {
+			return stepErr(id, StepRecord, err)
 		}
 		for _, r := range recs {
 			m.cfg.log.InfoContext(ctx, "checksum accepted", "migration", r.ID)
+		}
+		return nil
+	})
+}
+
+// writeChecksums records sums (by migration ID) as the checksums the
+// migrations were applied with and, in the same transaction, makes the
+// newest row carry the fingerprint of the applied set with them, so that
+// the start-up check ([Manager.upToDate]) agrees with the version table.
+// It updates st once committed.
+func (m *Manager) writeChecksums(ctx context.Context, conn *sql.Conn, st *state, sums map[string]string) error {
+	next := st.clone()
+	for id, sum := range sums {
+		next.setChecksum(id, sum)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range st.recs {
+		if sum, ok := sums[r.ID]; ok {
+			if err := st.tbl.setChecksum(ctx, tx, r.ID, sum); err != nil {
+				return fmt.Errorf("%s: %w", r.ID, err)
+			}
+		}
+	}
+	// A dirty row carries no fingerprint, and with one anywhere the
+	// newest row must not claim the set is complete.
+	head, fp := next.head(), next.fp.String()
+	sync := head != nil && !next.hasDirty()
+	if sync {
+		if err := m.syncHead(ctx, tx, st.tbl, head, fp); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if sync {
+		head.fingerprint = fp
+	}
+	*st = *next
+	return nil
+}
+
+// staleChecksums returns, for the rows of st recorded without a checksum
+// (before checksums existed) whose migration has one now, the checksum of
+// the current text; and whether, with those recorded, the newest row would
+// say the database is up to date while today it does not. Only then is
+// it worth writing them: [Manager.Run] does so once, so that later starts
+// take the fast path again.
+func (m *Manager) staleChecksums(st *state) (map[string]string, bool) {
+	head := st.head()
+	if head == nil || head.Dirty || st.hasDirty() || head.fingerprint == m.known {
+		return nil, false
+	}
+	sums := map[string]string{}
+	fp := st.fp
+	for _, r := range st.recs {
+		if r.Checksum != "" || m.g.byID[r.ID] == nil {
+			continue
+		}
+		if sum := checksum(m.g.byID[r.ID]); sum != "" {
+			sums[r.ID] = sum
+			fp.remove(r.ID, "")
+			fp.add(r.ID, sum)
+		}
+	}
+	return sums, fp.String() == m.known
+}
+
+// backfillChecksums records, under the lock, the checksums of rows written
+// before checksums existed, taking the current text as the one applied
+// (trust on first use), and rewrites the newest row's fingerprint, when
+// that is all that keeps the start-up check from seeing the database up to
+// date. t is the run that found nothing to do: if under the lock it finds
+// something, another migrator has been at work and nothing is written.
+func (m *Manager) backfillChecksums(ctx context.Context, t Target) error {
+	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
+		if steps, err := m.plan(st, t); err != nil || len(steps) > 0 {
+			return nil
+		}
+		sums, ok := m.staleChecksums(st)
+		if !ok {
+			return nil
+		}
+		if err := m.writeChecksums(ctx, conn, st, sums); err != nil {
+			return stepErr("", StepRecord, err)
+		}
+		for _, r := range st.recs {
+			if _, ok := sums[r.ID]; ok {
+				m.cfg.log.InfoContext(ctx, "checksum recorded for a migration applied before checksums were; its current text is taken as the one applied", "migration", r.ID, "checksum", sums[r.ID])
+			}
 		}
 		return nil
 	})

@@ -17,9 +17,10 @@
 // # A run
 //
 // [Manager.Up] first reads the newest row of the version table, without any
-// lock: it carries a fingerprint of the whole applied set, so when nothing is
-// pending the start-up check costs one small query whatever the number of
-// migrations. Otherwise the manager pins one connection, takes the database's
+// lock: it carries a fingerprint of the whole applied set, with the
+// checksums of SQL migrations' text ([Checksummer]), so when nothing is
+// pending and no applied text changed the start-up check costs one small
+// query whatever the number of migrations. Otherwise the manager pins one connection, takes the database's
 // migration lock on it (an advisory lock on PostgreSQL and MySQL, a file lock
 // beside a SQLite file), creates the version table if needed, reads it again
 // (another process may have migrated meanwhile) and runs each pending

@@ -129,7 +129,7 @@ func newGraph(ms []Migration) (*graph, error) {
 		return nil, err
 	}
 	for _, id := range ids {
-		g.fp.add(id)
+		g.fp.add(id, checksum(g.byID[id]))
 	}
 	return g, nil
 }

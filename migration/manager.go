@@ -89,7 +89,10 @@ func (m *Manager) Table() string { return m.cfg.table }
 
 // Up applies every pending migration. When nothing is pending it returns
 // (nil, nil) after one small read, without taking the lock: this is the path
-// every application start takes.
+// every application start takes. It refuses with [ErrChecksum] an applied
+// migration whose text changed, pending work or not. Rows applied before
+// checksums existed get the checksum of the current text, under the lock,
+// the first time Up finds nothing to do.
 func (m *Manager) Up(ctx context.Context) ([]Result, error) {
 	return m.Run(ctx, Target{Direction: DirectionUp})
 }
@@ -144,6 +147,9 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, t)
+		if err == nil && len(steps) == 0 {
+			m.backfill(ctx, st, t)
+		}
 		if err != nil || len(steps) == 0 {
 			return nil, err
 		}
@@ -219,6 +225,20 @@ func (m *Manager) checkTarget(t Target) error {
 func (m *Manager) upToDate(ctx context.Context) bool {
 	fp, dirty, ok := m.st.head(ctx, m.db)
 	return ok && !dirty && fp == m.known
+}
+
+// backfill records the checksums of rows applied before checksums existed
+// when, as st (read without the lock) says, that is all that keeps the
+// newest row from saying the database is up to date; see
+// [Manager.backfillChecksums]. The run has nothing to do, so a failure
+// here is logged, not returned: the next start tries again.
+func (m *Manager) backfill(ctx context.Context, st *state, t Target) {
+	if _, ok := m.staleChecksums(st); !ok {
+		return
+	}
+	if err := m.backfillChecksums(ctx, t); err != nil {
+		m.cfg.log.WarnContext(ctx, "could not record the checksums of migrations applied before checksums were", "error", err)
+	}
 }
 
 // withLock pins a connection, takes the lock on it, creates the version

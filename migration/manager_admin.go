@@ -165,7 +165,7 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 		// The state is not used after the repair: change it at once.
 		if applied {
 			fp := st.fp
-			fp.add(id)
+			fp.add(id, r.Checksum)
 			if err := st.tbl.mark(ctx, tx, id, false, r.Duration, fp.String()); err != nil {
 				return stepErr(id, StepRecord, err)
 			}

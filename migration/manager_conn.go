@@ -84,7 +84,7 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 	if dir == DirectionUp {
 		d := time.Since(start)
 		fp := st.fp
-		fp.add(id)
+		fp.add(id, checksum(mg))
 		b.add(write{id: id,
 			exec: func(ctx context.Context, q dialect.Execer) error {
 				return st.tbl.mark(ctx, q, id, false, d, fp.String())

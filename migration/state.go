@@ -12,7 +12,7 @@ import (
 type state struct {
 	recs []Record       // in seq order
 	pos  map[string]int // index into recs
-	fp   fingerprint    // of the clean rows
+	fp   fingerprint    // of the clean rows, with their recorded checksums
 
 	tbl  *store          // the version table, as the run addresses it
 	sess dialect.Session // the locked connection's session as saved, if the dialect keeps one
@@ -26,7 +26,7 @@ func newState(recs []Record, known func(string) bool) *state {
 		r.Known = known(r.ID)
 		st.pos[r.ID] = i
 		if !r.Dirty {
-			st.fp.add(r.ID)
+			st.fp.add(r.ID, r.Checksum)
 		}
 	}
 	return st
@@ -71,7 +71,7 @@ func (st *state) next(mg Migration, d time.Duration, dirty bool) Record {
 	}
 	if !dirty {
 		fp := st.fp
-		fp.add(r.ID)
+		fp.add(r.ID, r.Checksum)
 		r.fingerprint = fp.String()
 	}
 	return r
@@ -82,7 +82,7 @@ func (st *state) push(r Record) {
 	st.pos[r.ID] = len(st.recs)
 	st.recs = append(st.recs, r)
 	if !r.Dirty {
-		st.fp.add(r.ID)
+		st.fp.add(r.ID, r.Checksum)
 	}
 }
 
@@ -102,7 +102,7 @@ func (st *state) clone() *state {
 func (st *state) afterRemove(id string) (*Record, string) {
 	fp := st.fp
 	if r := st.get(id); r != nil && !r.Dirty {
-		fp.remove(id)
+		fp.remove(id, r.Checksum)
 	}
 	for i := len(st.recs) - 1; i >= 0; i-- {
 		if st.recs[i].ID != id {
@@ -120,7 +120,7 @@ func (st *state) remove(id string) {
 		return
 	}
 	if !st.recs[i].Dirty {
-		st.fp.remove(id)
+		st.fp.remove(id, st.recs[i].Checksum)
 	}
 	delete(st.pos, id)
 	st.recs = slices.Delete(st.recs, i, i+1)
@@ -132,7 +132,7 @@ func (st *state) remove(id string) {
 func (st *state) markDirty(id string) {
 	if r := st.get(id); r != nil && !r.Dirty {
 		r.Dirty = true
-		st.fp.remove(id)
+		st.fp.remove(id, r.Checksum)
 	}
 }
 
@@ -140,7 +140,21 @@ func (st *state) markClean(id string, d time.Duration) {
 	if r := st.get(id); r != nil && r.Dirty {
 		r.Dirty = false
 		r.Duration = d
-		st.fp.add(id)
+		st.fp.add(id, r.Checksum)
 		r.fingerprint = st.fp.String()
 	}
+}
+
+// setChecksum sets the recorded checksum of the row of id, as written to
+// the database.
+func (st *state) setChecksum(id, sum string) {
+	r := st.get(id)
+	if r == nil || r.Checksum == sum {
+		return
+	}
+	if !r.Dirty {
+		st.fp.remove(id, r.Checksum)
+		st.fp.add(id, sum)
+	}
+	r.Checksum = sum
 }

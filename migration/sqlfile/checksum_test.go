@@ -120,6 +120,26 @@ func TestChecksumUpgradesOldTable(t *testing.T) {
 			if h[0].Checksum != "" || h[1].Checksum != migration.Checksum("CREATE TABLE b (id int);", "DROP TABLE b;") {
 				t.Errorf("checksums = %q, %q", h[0].Checksum, h[1].Checksum)
 			}
+			// The next Up has nothing to do and records the old row's
+			// checksum from the current text, so that starts after it
+			// find the database up to date in one read.
+			if res, err := m.Up(ctx); err != nil || res != nil {
+				t.Fatalf("Up when up to date = %v, %v", res, err)
+			}
+			if h, err = m.History(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if h[0].Checksum != migration.Checksum("CREATE TABLE a (id int);", "DROP TABLE a;") {
+				t.Errorf("checksum of 1_a after an up-to-date Up = %q", h[0].Checksum)
+			}
+			opt, locks := counting(tg.d)
+			m2, err := migration.NewManager(db, tg.d, loadMap(t, files), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := m2.Up(ctx); err != nil || res != nil || locks.Load() != 0 {
+				t.Errorf("Up = %v, %v, taking the lock %d times; want nothing to do and no lock", res, err, locks.Load())
+			}
 		})
 	}
 }

@@ -103,14 +103,8 @@ type locker struct {
 	held map[*sql.Conn]lock.Locker
 }
 
-// File returns the path of the main database file conn is attached to, or ""
-// for an in-memory or temporary database.
-func File(ctx context.Context, q dialect.Execer) (string, error) {
-	return sqlitefile.Main(ctx, q)
-}
-
 func (l *locker) Lock(ctx context.Context, conn *sql.Conn) error {
-	file, err := File(ctx, conn)
+	file, err := sqlitefile.Main(ctx, conn)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/internal/sqlitefile"
 )
 
 func TestMemory(t *testing.T) {
@@ -15,9 +16,9 @@ func TestMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	file, err := sqlite.File(t.Context(), db)
+	file, err := sqlitefile.Main(t.Context(), db)
 	if err != nil || file != "" {
-		t.Fatalf("File = %q, %v; want empty for memory", file, err)
+		t.Fatalf("main database file = %q, %v; want empty for memory", file, err)
 	}
 	l := sqlite.New().Locker(dialect.LockOptions{Table: "t"})
 	c1 := conn(t, db)

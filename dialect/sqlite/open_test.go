@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/internal/sqlitefile"
 )
 
 func TestOpen(t *testing.T) {
@@ -57,9 +58,9 @@ func TestOpen(t *testing.T) {
 	if n := db.Stats().MaxOpenConnections; n != 1 {
 		t.Errorf("MaxOpenConnections = %d, want 1", n)
 	}
-	file, err := sqlite.File(t.Context(), db)
+	file, err := sqlitefile.Main(t.Context(), db)
 	if err != nil || file != path {
-		t.Errorf("File = %q, %v; want %q", file, err, path)
+		t.Errorf("main database file = %q, %v; want %q", file, err, path)
 	}
 }
 

@@ -138,23 +138,10 @@ type compileResult struct {
 // triggers a statement that fires them, which compiles their bodies.
 func (r *rebuilder) compileAll(ctx context.Context, triggers []trigDef) (*compileResult, error) {
 	c := &compileResult{views: map[[2]string]string{}, triggers: map[string]string{}, groups: map[string][]trigDef{}}
-	rows, err := r.ex.QueryContext(ctx, `SELECT 'main', name FROM main.sqlite_schema WHERE type = 'view'
+	views, err := r.pairs(ctx, "views", `SELECT 'main', name FROM main.sqlite_schema WHERE type = 'view'
 		UNION ALL SELECT 'temp', name FROM temp.sqlite_schema WHERE type = 'view'`)
 	if err != nil {
-		return nil, fmt.Errorf("list views: %w", err)
-	}
-	var views [][2]string
-	for rows.Next() {
-		var v [2]string
-		if err := rows.Scan(&v[0], &v[1]); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list views: %w", err)
-		}
-		views = append(views, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list views: %w", err)
+		return nil, err
 	}
 	for _, v := range views {
 		c.views[v] = errText(r.compile(ctx, "EXPLAIN SELECT * FROM "+quoteName(v[0])+"."+quoteName(v[1])))

@@ -160,6 +160,30 @@ func (r *rebuilder) exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
+// pairs runs query and returns its rows of two text columns, with the
+// rows closed, so that the connection is free for the next statement.
+// what names the list in errors.
+func (r *rebuilder) pairs(ctx context.Context, what, query string, args ...any) ([][2]string, error) {
+	rows, err := r.ex.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list %s: %w", what, err)
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // inTransaction reports whether the connection is inside a transaction.
 // PRAGMA foreign_keys cannot change inside one, so it flips the pragma,
 // reads it back and flips it back; fk is its current value.

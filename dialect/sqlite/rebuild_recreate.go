@@ -15,25 +15,8 @@ import (
 // index of the table that has one (not the automatic ones of PRIMARY KEY
 // and UNIQUE constraints), in the order they were made.
 func (r *rebuilder) indexes(ctx context.Context) ([][2]string, error) {
-	var indexes [][2]string
-	rows, err := r.ex.QueryContext(ctx, `SELECT name, sql FROM main.sqlite_schema
+	return r.pairs(ctx, "indexes", `SELECT name, sql FROM main.sqlite_schema
 		WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL ORDER BY rowid`, r.name)
-	if err != nil {
-		return nil, fmt.Errorf("list indexes: %w", err)
-	}
-	for rows.Next() {
-		var ix [2]string
-		if err := rows.Scan(&ix[0], &ix[1]); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list indexes: %w", err)
-		}
-		indexes = append(indexes, ix)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list indexes: %w", err)
-	}
-	return indexes, nil
 }
 
 // recreateIndexes is step 8 for the indexes: each one made again in main,

@@ -19,7 +19,7 @@ import (
 // foreign keys back on). The steps themselves are in rebuild_depend.go
 // (what depends on the table; step 9), rebuild_rename.go (columns renamed
 // in place before step 4), rebuild_copy.go (steps 4 to 7),
-// rebuild_recreate.go (steps 3 and 8 for indexes and triggers) and
+// rebuild_recreate.go (step 8, indexes and triggers again) and
 // rebuild_fkcheck.go (step 10).
 
 const savepoint = "strata_rebuild"

@@ -5,11 +5,12 @@ import (
 	"fmt"
 )
 
-// This file holds step 3 and step 8 of SQLite's procedure for the indexes
-// and triggers of the table, which dropping the old table takes with it:
-// their CREATE statements read before, and run again on the new table.
-// Views are not dropped and need no recreating; step 9 checks them
-// (rebuild_depend.go).
+// This file holds step 8 of SQLite's procedure: the indexes and triggers
+// of the table, which dropping the old table takes with it, made again on
+// the new table from their CREATE statements. Step 3 reads the indexes'
+// here and the triggers' with what else depends on the table
+// (rebuild_depend.go). Views are not dropped and need no recreating; step
+// 9 checks them.
 
 // indexes is step 3 for the indexes: the name and CREATE INDEX of every
 // index of the table that has one (not the automatic ones of PRIMARY KEY

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/strata-go/strata/internal/sqlitefile"
 )
 
 // SQLite backs SQLite databases up with VACUUM INTO, in plain SQL through
@@ -48,7 +50,7 @@ const (
 // puts backups beside it by default, in "<file>.backups". An in-memory
 // database is named "memory" and has no default directory.
 func (*SQLite) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
-	file, err := sqliteFile(ctx, conn)
+	file, err := sqlitefile.Main(ctx, conn)
 	if err != nil {
 		return Info{}, err
 	}
@@ -60,30 +62,6 @@ func (*SQLite) Describe(ctx context.Context, conn *sql.Conn) (Info, error) {
 		base = strings.TrimSuffix(base, ext)
 	}
 	return Info{Database: base, Ext: SQLiteExt, Dir: file + ".backups"}, nil
-}
-
-// sqliteFile returns the main database's file, "" if in memory.
-func sqliteFile(ctx context.Context, conn *sql.Conn) (string, error) {
-	rows, err := conn.QueryContext(ctx, `PRAGMA database_list`)
-	if err != nil {
-		return "", fmt.Errorf("read database_list: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int
-		var name string
-		var file sql.NullString
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			return "", fmt.Errorf("read database_list: %w", err)
-		}
-		if name == "main" {
-			return file.String, rows.Close()
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("read database_list: %w", err)
-	}
-	return "", errors.New("read database_list: no main database")
 }
 
 // Backup writes the main database into path with VACUUM INTO. It cannot run
@@ -173,28 +151,12 @@ func withAttached(ctx context.Context, conn *sql.Conn, path, schema string, fn f
 		}
 	}()
 	// Make sure the URI was understood: the attached file must be path.
-	var got sql.NullString
-	rows, err := conn.QueryContext(ctx, `PRAGMA database_list`)
+	got, _, err := sqlitefile.Of(ctx, conn, schema)
 	if err != nil {
-		return fmt.Errorf("read database_list: %w", err)
+		return err
 	}
-	for rows.Next() {
-		var seq int
-		var name string
-		var file sql.NullString
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			rows.Close()
-			return fmt.Errorf("read database_list: %w", err)
-		}
-		if name == schema {
-			got = file
-		}
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return fmt.Errorf("read database_list: %w", err)
-	}
-	if !sameFile(got.String, abs) {
-		return fmt.Errorf("attach %s: the driver attached %q instead: it must accept URI file names (mattn/go-sqlite3 and modernc.org/sqlite do)", path, got.String)
+	if !sameFile(got, abs) {
+		return fmt.Errorf("attach %s: the driver attached %q instead: it must accept URI file names (mattn/go-sqlite3 and modernc.org/sqlite do)", path, got)
 	}
 	return fn()
 }
@@ -259,7 +221,7 @@ func (*SQLite) Restore(ctx context.Context, conn *sql.Conn, path string) (err er
 	if err := checkSQLiteHeader(path); err != nil {
 		return err
 	}
-	main, err := sqliteFile(ctx, conn)
+	main, err := sqlitefile.Main(ctx, conn)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-go/strata/backup"
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/sqlitefile"
 	"github.com/strata-go/strata/lock"
 )
 
@@ -102,33 +103,8 @@ type locker struct {
 	held map[*sql.Conn]lock.Locker
 }
 
-// File returns the path of the main database file conn is attached to, or ""
-// for an in-memory or temporary database.
-func File(ctx context.Context, q dialect.Execer) (string, error) {
-	rows, err := q.QueryContext(ctx, `PRAGMA database_list`)
-	if err != nil {
-		return "", fmt.Errorf("read database_list: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int
-		var name string
-		var file sql.NullString
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			return "", fmt.Errorf("read database_list: %w", err)
-		}
-		if name == "main" {
-			return file.String, rows.Close()
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("read database_list: %w", err)
-	}
-	return "", errors.New("read database_list: no main database")
-}
-
 func (l *locker) Lock(ctx context.Context, conn *sql.Conn) error {
-	file, err := File(ctx, conn)
+	file, err := sqlitefile.Main(ctx, conn)
 	if err != nil {
 		return err
 	}

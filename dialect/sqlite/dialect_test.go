@@ -1,122 +1,14 @@
 package sqlite_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlite"
 )
-
-func TestOpen(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "new", "dir")
-	path := filepath.Join(dir, "odd ?name#.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE x (id INTEGER PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name string
-		path string
-		mode os.FileMode
-	}{
-		{"directory", dir, 0o700 | os.ModeDir},
-		{"database file", path, 0o600},
-		{"WAL file", path + "-wal", 0o600},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			fi, err := os.Stat(tt.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fi.Mode() != tt.mode {
-				t.Fatalf("mode = %v, want %v", fi.Mode(), tt.mode)
-			}
-		})
-	}
-	for _, tt := range []struct{ pragma, want string }{
-		{"journal_mode", "wal"},
-		{"foreign_keys", "1"},
-		{"busy_timeout", "10000"},
-	} {
-		t.Run(tt.pragma, func(t *testing.T) {
-			var got string
-			if err := db.QueryRow(`PRAGMA ` + tt.pragma).Scan(&got); err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Fatalf("PRAGMA %s = %q, want %q", tt.pragma, got, tt.want)
-			}
-		})
-	}
-	if n := db.Stats().MaxOpenConnections; n != 1 {
-		t.Errorf("MaxOpenConnections = %d, want 1", n)
-	}
-	file, err := sqlite.File(t.Context(), db)
-	if err != nil || file != path {
-		t.Errorf("File = %q, %v; want %q", file, err, path)
-	}
-}
-
-func TestOpenErrors(t *testing.T) {
-	notDir := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct{ name, path, want string }{
-		{"empty path", "", "empty path"},
-		{"parent is a file", filepath.Join(notDir, "x.db"), notDir},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			db, err := sqlite.Open(tt.path)
-			if err == nil {
-				db.Close()
-				t.Fatal("Open succeeded")
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %q does not mention %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestMemory(t *testing.T) {
-	db, err := sqlite.Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	file, err := sqlite.File(t.Context(), db)
-	if err != nil || file != "" {
-		t.Fatalf("File = %q, %v; want empty for memory", file, err)
-	}
-	l := sqlite.New().Locker(dialect.LockOptions{Table: "t"})
-	c1 := conn(t, db)
-	if err := l.Lock(t.Context(), c1); err != nil {
-		t.Fatal(err)
-	}
-	// The in-process lock is not reentrant: a second Lock waits.
-	ctx, cancel := context.WithTimeout(t.Context(), 20e6)
-	defer cancel()
-	if err := l.Lock(ctx, c1); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second Lock = %v, want DeadlineExceeded", err)
-	}
-	if err := l.Unlock(t.Context(), c1); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Unlock(t.Context(), c1); err == nil {
-		t.Fatal("second Unlock succeeded")
-	}
-}
 
 func conn(t *testing.T, db *sql.DB) *sql.Conn {
 	t.Helper()

@@ -99,33 +99,6 @@ func TestUnqualify(t *testing.T) {
 	}
 }
 
-func TestFoldEq(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"abc", "ABC", true},
-		{"é", "É", false},
-		{"k", "\u212a", false},
-		{"s", "\u017f", false},
-		{"\xff", "\xfe", false},
-		{"\xff", "\xff", true},
-		{"a\xffB", "A\xffb", true},
-		{"key", "KEY", true},
-	}
-	for _, tt := range tests {
-		if got := foldEq(tt.a, tt.b); got != tt.want {
-			t.Errorf("foldEq(%q, %q) = %v", tt.a, tt.b, got)
-		}
-	}
-	if got := lowerASCII("ÉaBK\u212a"); got != "Éabk\u212a" {
-		t.Errorf("lowerASCII = %q", got)
-	}
-	if !(sqlToken{kind: tkWord, text: "key"}).is("KEY") || (sqlToken{kind: tkWord, text: "\u212aEY"}).is("KEY") {
-		t.Error("is folds beyond ASCII")
-	}
-}
-
 func TestInMain(t *testing.T) {
 	tests := []struct{ in, kind, want string }{
 		{`CREATE INDEX i ON t (a)`, "INDEX", `CREATE INDEX main.i ON t (a)`},

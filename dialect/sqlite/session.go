@@ -10,6 +10,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/sqlitefile"
 )
 
 var (
@@ -152,22 +153,15 @@ func readSnapshot(ctx context.Context, stmt *sql.Stmt) (snapshot, error) {
 }
 
 func attached(ctx context.Context, conn *sql.Conn) (map[string]bool, error) {
-	rows, err := conn.QueryContext(ctx, `PRAGMA database_list`)
+	dbs, err := sqlitefile.List(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("read database_list: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	names := map[string]bool{}
-	for rows.Next() {
-		var seq int
-		var name string
-		var file sql.NullString
-		if err := rows.Scan(&seq, &name, &file); err != nil {
-			return nil, fmt.Errorf("read database_list: %w", err)
-		}
-		names[name] = true
+	for _, d := range dbs {
+		names[d.Name] = true
 	}
-	return names, rows.Err()
+	return names, nil
 }
 
 // session is a SQLite connection's settings as saved.

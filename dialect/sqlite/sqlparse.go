@@ -4,237 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
 	"slices"
-	"strings"
 
 	"github.com/strata-go/strata/dialect"
 )
 
 // This file takes apart the SQL that SQLite keeps in sqlite_schema, for the
-// table rebuild and the schema inspector alike: a tokenizer that knows every
-// kind of quoting and comment, and a parser of CREATE TABLE and CREATE
-// INDEX. The parser tells a tableVisitor about each column definition and
+// table rebuild and the schema inspector alike: a parser of CREATE TABLE and
+// CREATE INDEX over the tokens of tokenize.go. The parser tells a tableVisitor about each column definition and
 // constraint, with its original text, so that a rebuild writes back
 // unchanged what it does not edit (tableDef), and with what it means (names
 // unquoted, the columns of keys, foreign key actions), which the inspector
 // normalises.
-
-type sqlTokKind uint8
-
-const (
-	tkWord   sqlTokKind = iota // bare identifier or keyword
-	tkQuoted                   // "ident", `ident` or [ident]
-	tkString                   // 'string'
-	tkBlob                     // x'hex'
-	tkNumber                   // 12, 1.5e3, 0x1F
-	tkPunct                    // one character: ( ) , ; . or one of an operator's
-)
-
-type sqlToken struct {
-	kind     sqlTokKind
-	text     string // as written
-	pos, end int32  // byte offsets in the source; int32 keeps tokens small
-}
-
-// is reports whether t is the bare keyword kw (case-insensitive).
-func (t sqlToken) is(kw string) bool {
-	return t.kind == tkWord && foldEq(t.text, kw)
-}
-
-// foldEq reports whether a and b are the same identifier to SQLite, which
-// folds the case of the ASCII letters A to Z only (sqlite3StrICmp): "é" and
-// "É", "k" and the Kelvin sign, are different names.
-func foldEq(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if x, y := a[i], b[i]; x != y && lowerByte(x) != lowerByte(y) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerByte(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// lowerASCII folds s the way SQLite folds identifiers: A to Z only. Bytes
-// that are not ASCII, valid UTF-8 or not, are left as they are.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				b[j] = lowerByte(b[j])
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-// upperASCII is lowerASCII's counterpart, for keywords.
-func upperASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'a' <= s[i] && s[i] <= 'z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'a' <= b[j] && b[j] <= 'z' {
-					b[j] -= 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-func (t sqlToken) punct(p string) bool { return t.kind == tkPunct && t.text == p }
-
-// name returns the identifier t stands for, unquoted; ok is false when t
-// cannot be a name.
-func (t sqlToken) name() (string, bool) {
-	switch t.kind {
-	case tkWord, tkQuoted, tkString:
-		return t.ident(), true
-	}
-	return "", false
-}
-
-// ident returns t unquoted if it is quoted, and as written otherwise.
-func (t sqlToken) ident() string {
-	if t.kind == tkQuoted || t.kind == tkString {
-		return unquoteIdent(t.text)
-	}
-	return t.text
-}
-
-func unquoteIdent(s string) string {
-	if len(s) < 2 {
-		return s
-	}
-	switch s[0] {
-	case '"':
-		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
-	case '`':
-		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
-	case '\'':
-		return strings.ReplaceAll(s[1:len(s)-1], `''`, `'`)
-	case '[':
-		return s[1 : len(s)-1]
-	}
-	return s
-}
-
-func isIdentByte(c byte, first bool) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
-		return true
-	case c >= '0' && c <= '9', c == '$':
-		return !first
-	}
-	return false
-}
-
-// sqlTokens splits SQL text into tokens, dropping white space and comments.
-// It fails on an unterminated quote or blob literal.
-func sqlTokens(s string) ([]sqlToken, error) {
-	toks, err := lexSQL(s)
-	if err != nil {
-		return nil, err
-	}
-	return toks, nil
-}
-
-// lexSQL is sqlTokens for readers that must not fail, like the schema
-// inspector: with the error about an unterminated quote or blob literal it
-// returns the tokens all the same, the unterminated one running to the end
-// of the text.
-func lexSQL(s string) ([]sqlToken, error) {
-	if len(s) > math.MaxInt32 {
-		return nil, errors.New("SQL text longer than 2 GiB")
-	}
-	toks := make([]sqlToken, 0, len(s)/4)
-	var err error
-	for i := 0; i < len(s); {
-		c, start := s[i], i
-		kind := tkPunct
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-			continue
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			if i = after(s, i, '\n'); i < 0 {
-				i = len(s)
-			}
-			continue
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			if k := strings.Index(s[i+2:], "*/"); k >= 0 {
-				i += 2 + k + 2
-			} else {
-				i = len(s) // SQLite accepts an unterminated comment at the end
-			}
-			continue
-		case c == '\'' || c == '"' || c == '`':
-			kind = tkQuoted
-			if c == '\'' {
-				kind = tkString
-			}
-			i = after(s, i+1, c)
-			for i > 0 && i < len(s) && s[i] == c { // a doubled quote stands for itself
-				i = after(s, i+1, c)
-			}
-			if i < 0 {
-				err = fmt.Errorf("unterminated %c quote at offset %d", c, start)
-			}
-		case c == '[':
-			if kind, i = tkQuoted, after(s, i, ']'); i < 0 {
-				err = fmt.Errorf("unterminated [ quote at offset %d", start)
-			}
-		case (c == 'x' || c == 'X') && i+1 < len(s) && s[i+1] == '\'':
-			if kind, i = tkBlob, after(s, i+2, '\''); i < 0 {
-				err = fmt.Errorf("unterminated blob literal at offset %d", start)
-			}
-		case c >= '0' && c <= '9' || c == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
-			kind = tkNumber
-			hex := c == '0' && i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X')
-			for i++; i < len(s); i++ {
-				d := s[i]
-				// The sign of an exponent is part of the number, but
-				// 0x1E+1 is a sum.
-				sign := (d == '+' || d == '-') && (s[i-1] == 'e' || s[i-1] == 'E') && !hex
-				if d != '.' && !isIdentByte(d, false) && !sign {
-					break
-				}
-			}
-		case isIdentByte(c, true):
-			kind = tkWord
-			for i++; i < len(s) && isIdentByte(s[i], false); i++ {
-			}
-		default:
-			i++
-		}
-		if i < 0 {
-			i = len(s)
-		}
-		toks = append(toks, sqlToken{kind, s[start:i], int32(start), int32(i)})
-	}
-	return toks, err
-}
-
-// after returns the index just past the first c in s from s[i], or -1.
-func after(s string, i int, c byte) int {
-	if k := strings.IndexByte(s[i:], c); k >= 0 {
-		return i + k + 1
-	}
-	return -1
-}
 
 // closeParen returns the index just past the parenthesis that closes the one
 // at toks[i].
@@ -638,311 +419,32 @@ func parseConstraints(p []sqlToken, sql string, isColumn bool) ([]*consDef, erro
 // table constraints and passes each to found. On an error, found has seen
 // those before the one that failed.
 func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(consDef)) error {
-	i := 0
-	at := func(kw string) bool { return i < len(p) && p[i].is(kw) }
-	need := func(kw string) error {
-		if !at(kw) {
-			return fmt.Errorf("expected %s at offset %d", kw, tokOffset(p, i, sql))
-		}
-		i++
-		return nil
+	cp := consParser{p: p, sql: sql, isColumn: isColumn}
+	out, err := cp.parse()
+	for _, k := range out {
+		found(k)
 	}
-	name := func(what string) (string, error) {
-		if i >= len(p) {
-			return "", errors.New("missing " + what)
-		}
-		n, ok := p[i].name()
-		if !ok {
-			return "", fmt.Errorf("bad %s %q", what, p[i].text)
-		}
-		i++
-		return n, nil
-	}
-	group := func() ([]sqlToken, error) {
-		if i >= len(p) || !p[i].punct("(") {
-			return nil, fmt.Errorf("expected ( at offset %d", tokOffset(p, i, sql))
-		}
-		j, err := closeParen(p, i)
-		if err != nil {
-			return nil, err
-		}
-		g := p[i+1 : j-1]
-		i = j
-		return g, nil
-	}
-	conflict := func() error {
-		if at("ON") {
-			i++
-			if err := need("CONFLICT"); err != nil {
-				return err
-			}
-			if i >= len(p) {
-				return errors.New("missing conflict resolution")
-			}
-			i++
-		}
-		return nil
-	}
-	colList := func() ([]string, error) {
-		g, err := group()
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		for item := range topLevel(g) {
-			if len(item) == 0 {
-				return nil, errors.New("empty column in list")
-			}
-			n, ok := item[0].name()
-			if !ok {
-				return nil, fmt.Errorf("bad column name %q", item[0].text)
-			}
-			names = append(names, n)
-		}
-		return names, nil
-	}
-	// foreignKey parses what follows REFERENCES.
-	foreignKey := func(k *consDef) (err error) {
-		if k.parent, err = name("parent table"); err != nil {
-			return err
-		}
-		if i < len(p) && p[i].punct("(") {
-			if k.parentCols, err = colList(); err != nil {
-				return err
-			}
-		}
-		for i < len(p) {
-			switch {
-			case at("ON"):
-				i++
-				if !at("DELETE") && !at("UPDATE") && !at("INSERT") {
-					return fmt.Errorf("expected DELETE or UPDATE at offset %d", tokOffset(p, i, sql))
-				}
-				event := p[i]
-				i++
-				action := i
-				switch {
-				case at("SET"), at("NO"):
-					i += 2
-				case at("CASCADE"), at("RESTRICT"):
-					i++
-				default:
-					return fmt.Errorf("bad foreign key action at offset %d", tokOffset(p, i, sql))
-				}
-				if i > len(p) {
-					return errors.New("truncated foreign key clause")
-				}
-				act := upperASCII(p[action].text)
-				if i == action+2 {
-					act += " " + upperASCII(p[action+1].text)
-				}
-				switch { // ON INSERT, which SQLite accepts, does nothing
-				case event.is("DELETE"):
-					k.onDelete = act
-				case event.is("UPDATE"):
-					k.onUpdate = act
-				}
-			case at("MATCH"):
-				i += 2
-			case at("NOT") && i+1 < len(p) && p[i+1].is("DEFERRABLE"), at("DEFERRABLE"):
-				k.deferrable, k.deferred = !at("NOT"), false
-				if at("NOT") {
-					i++
-				}
-				i++
-				if at("INITIALLY") {
-					k.deferred = k.deferrable && i+1 < len(p) && p[i+1].is("DEFERRED")
-					i += 2
-				}
-			default:
-				return nil
-			}
-		}
-		if i > len(p) {
-			return errors.New("truncated foreign key clause")
-		}
-		return nil
-	}
-	// next parses the constraint at p[i] into k.
-	next := func(k *consDef) (err error) {
-		start := i
-		if at("CONSTRAINT") {
-			i++
-			if k.name, err = name("constraint name"); err != nil {
-				return err
-			}
-			if i >= len(p) || at("CONSTRAINT") {
-				k.kind = kName
-				k.text = sql[p[start].pos:p[i-1].end]
-				return nil
-			}
-		}
-		switch {
-		case at("PRIMARY"):
-			i++
-			if err := need("KEY"); err != nil {
-				return err
-			}
-			k.kind = kPrimaryKey
-			if !isColumn {
-				// PRIMARY KEY (a AUTOINCREMENT) is the table-level form
-				if g := i; g < len(p) && p[g].punct("(") {
-					if end, err := closeParen(p, g); err == nil && end-2 > g && p[end-2].is("AUTOINCREMENT") {
-						k.autoinc = true
-					}
-				}
-				if k.cols, err = colList(); err != nil {
-					return err
-				}
-			} else if at("ASC") {
-				i++
-			} else if at("DESC") {
-				k.desc = true
-				i++
-			}
-			if err := conflict(); err != nil {
-				return err
-			}
-			if at("AUTOINCREMENT") {
-				k.autoinc = true
-				i++
-			}
-		case isColumn && at("NOT") && !(i+1 < len(p) && p[i+1].is("DEFERRABLE")):
-			i++
-			if err := need("NULL"); err != nil {
-				return err
-			}
-			k.kind = kNotNull
-			if err := conflict(); err != nil {
-				return err
-			}
-		case isColumn && at("NULL"):
-			i++
-			k.kind = kNull
-			if err := conflict(); err != nil {
-				return err
-			}
-		case at("UNIQUE"):
-			i++
-			k.kind = kUnique
-			if !isColumn {
-				if k.cols, err = colList(); err != nil {
-					return err
-				}
-			}
-			if err := conflict(); err != nil {
-				return err
-			}
-		case at("CHECK"):
-			i++
-			k.kind = kCheck
-			if k.expr, err = group(); err != nil {
-				return err
-			}
-			if err := conflict(); err != nil {
-				return err
-			}
-		case isColumn && at("DEFAULT"):
-			i++
-			k.kind = kDefault
-			if i >= len(p) {
-				return errors.New("missing DEFAULT value")
-			}
-			vs := i
-			switch {
-			case p[i].punct("("):
-				if _, err := group(); err != nil {
-					return err
-				}
-			case p[i].punct("+") || p[i].punct("-"):
-				i += 2
-				if i > len(p) {
-					return errors.New("missing DEFAULT value")
-				}
-			default:
-				i++
-			}
-			k.expr = p[vs:i]
-		case isColumn && at("COLLATE"):
-			i++
-			if i >= len(p) {
-				return errors.New("missing collation name")
-			}
-			k.kind, k.collation = kCollate, p[i].ident()
-			i++
-		case isColumn && at("REFERENCES"):
-			i++
-			k.kind = kReferences
-			if err := foreignKey(k); err != nil {
-				return err
-			}
-		case !isColumn && at("FOREIGN"):
-			i++
-			if err := need("KEY"); err != nil {
-				return err
-			}
-			k.kind = kForeignKey
-			if k.cols, err = colList(); err != nil {
-				return err
-			}
-			if err := need("REFERENCES"); err != nil {
-				return err
-			}
-			if err := foreignKey(k); err != nil {
-				return err
-			}
-		case isColumn && (at("DEFERRABLE") || at("NOT") && i+1 < len(p) && p[i+1].is("DEFERRABLE")):
-			// A DEFERRABLE clause of its own, as in REFERENCES p NOT NULL
-			// DEFERRABLE: SQLite applies it to the foreign key declared
-			// last, which is the column's own when it has one.
-			k.deferrable = at("DEFERRABLE")
-			if at("NOT") {
-				i++
-			}
-			i++
-			if at("INITIALLY") {
-				if i+1 >= len(p) || !p[i+1].is("DEFERRED") && !p[i+1].is("IMMEDIATE") {
-					return fmt.Errorf("expected DEFERRED or IMMEDIATE at offset %d", tokOffset(p, i+1, sql))
-				}
-				k.deferred = k.deferrable && p[i+1].is("DEFERRED")
-				i += 2
-			}
-			k.kind = kDefer
-		case isColumn && (at("GENERATED") || at("AS")):
-			if at("GENERATED") {
-				i++
-				if err := need("ALWAYS"); err != nil {
-					return err
-				}
-			}
-			if err := need("AS"); err != nil {
-				return err
-			}
-			k.kind = kGenerated
-			if k.expr, err = group(); err != nil {
-				return err
-			}
-			if at("STORED") || at("VIRTUAL") {
-				k.stored = at("STORED")
-				i++
-			}
-		default:
-			return fmt.Errorf("unexpected %q at offset %d", p[i].text, p[i].pos)
-		}
-		k.text = sql[p[start].pos:p[i-1].end]
-		return nil
-	}
+	return err
+}
+
+// consParser parses a run of column or table constraints: p are their
+// tokens, of the statement sql, and i is the token it is at.
+type consParser struct {
+	p        []sqlToken
+	sql      string
+	isColumn bool // column constraints, not table constraints
+	i        int
+}
+
+// parse parses the constraints up to the end of p, a column's DEFERRABLE
+// clause folded into its REFERENCES. On an error it returns those before
+// the one that failed.
+func (cp *consParser) parse() ([]consDef, error) {
 	var out []consDef
-	flush := func() {
-		for _, k := range out {
-			found(k)
-		}
-	}
-	for i < len(p) {
+	for cp.i < len(cp.p) {
 		var k consDef
-		if err := next(&k); err != nil {
-			flush()
-			return err
+		if err := cp.next(&k); err != nil {
+			return out, err
 		}
 		if k.kind != kDefer {
 			out = append(out, k)
@@ -957,13 +459,320 @@ func parseConstraintsTo(p []sqlToken, sql string, isColumn bool, found func(cons
 			}
 		}
 		if r < 0 || k.name != "" {
-			flush()
-			return fmt.Errorf("%s apart from a REFERENCES clause of the column is not supported: SQLite applies it to the foreign key declared last, which may be another column's", k.text)
+			return out, fmt.Errorf("%s apart from a REFERENCES clause of the column is not supported: SQLite applies it to the foreign key declared last, which may be another column's", k.text)
 		}
 		out[r].deferrable, out[r].deferred = k.deferrable, k.deferred
 		out[r].text += " " + k.text
 	}
-	flush()
+	return out, nil
+}
+
+// at reports whether the parser is at the bare keyword kw.
+func (cp *consParser) at(kw string) bool { return cp.i < len(cp.p) && cp.p[cp.i].is(kw) }
+
+// need moves past the keyword kw, or fails if it is not next.
+func (cp *consParser) need(kw string) error {
+	if !cp.at(kw) {
+		return fmt.Errorf("expected %s at offset %d", kw, tokOffset(cp.p, cp.i, cp.sql))
+	}
+	cp.i++
+	return nil
+}
+
+// name moves past a name and returns it unquoted; what says what the
+// name is of, for the error.
+func (cp *consParser) name(what string) (string, error) {
+	if cp.i >= len(cp.p) {
+		return "", errors.New("missing " + what)
+	}
+	n, ok := cp.p[cp.i].name()
+	if !ok {
+		return "", fmt.Errorf("bad %s %q", what, cp.p[cp.i].text)
+	}
+	cp.i++
+	return n, nil
+}
+
+// group moves past a parenthesised group and returns the tokens inside.
+func (cp *consParser) group() ([]sqlToken, error) {
+	if cp.i >= len(cp.p) || !cp.p[cp.i].punct("(") {
+		return nil, fmt.Errorf("expected ( at offset %d", tokOffset(cp.p, cp.i, cp.sql))
+	}
+	j, err := closeParen(cp.p, cp.i)
+	if err != nil {
+		return nil, err
+	}
+	g := cp.p[cp.i+1 : j-1]
+	cp.i = j
+	return g, nil
+}
+
+// conflict moves past an ON CONFLICT clause, if there is one.
+func (cp *consParser) conflict() error {
+	if cp.at("ON") {
+		cp.i++
+		if err := cp.need("CONFLICT"); err != nil {
+			return err
+		}
+		if cp.i >= len(cp.p) {
+			return errors.New("missing conflict resolution")
+		}
+		cp.i++
+	}
+	return nil
+}
+
+// colList moves past a parenthesised list of column names and returns
+// them unquoted.
+func (cp *consParser) colList() ([]string, error) {
+	g, err := cp.group()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for item := range topLevel(g) {
+		if len(item) == 0 {
+			return nil, errors.New("empty column in list")
+		}
+		n, ok := item[0].name()
+		if !ok {
+			return nil, fmt.Errorf("bad column name %q", item[0].text)
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// foreignKey parses what follows REFERENCES into k.
+func (cp *consParser) foreignKey(k *consDef) (err error) {
+	if k.parent, err = cp.name("parent table"); err != nil {
+		return err
+	}
+	if cp.i < len(cp.p) && cp.p[cp.i].punct("(") {
+		if k.parentCols, err = cp.colList(); err != nil {
+			return err
+		}
+	}
+	for cp.i < len(cp.p) {
+		switch {
+		case cp.at("ON"):
+			cp.i++
+			if !cp.at("DELETE") && !cp.at("UPDATE") && !cp.at("INSERT") {
+				return fmt.Errorf("expected DELETE or UPDATE at offset %d", tokOffset(cp.p, cp.i, cp.sql))
+			}
+			event := cp.p[cp.i]
+			cp.i++
+			action := cp.i
+			switch {
+			case cp.at("SET"), cp.at("NO"):
+				cp.i += 2
+			case cp.at("CASCADE"), cp.at("RESTRICT"):
+				cp.i++
+			default:
+				return fmt.Errorf("bad foreign key action at offset %d", tokOffset(cp.p, cp.i, cp.sql))
+			}
+			if cp.i > len(cp.p) {
+				return errors.New("truncated foreign key clause")
+			}
+			act := upperASCII(cp.p[action].text)
+			if cp.i == action+2 {
+				act += " " + upperASCII(cp.p[action+1].text)
+			}
+			switch { // ON INSERT, which SQLite accepts, does nothing
+			case event.is("DELETE"):
+				k.onDelete = act
+			case event.is("UPDATE"):
+				k.onUpdate = act
+			}
+		case cp.at("MATCH"):
+			cp.i += 2
+		case cp.at("NOT") && cp.i+1 < len(cp.p) && cp.p[cp.i+1].is("DEFERRABLE"), cp.at("DEFERRABLE"):
+			k.deferrable, k.deferred = !cp.at("NOT"), false
+			if cp.at("NOT") {
+				cp.i++
+			}
+			cp.i++
+			if cp.at("INITIALLY") {
+				k.deferred = k.deferrable && cp.i+1 < len(cp.p) && cp.p[cp.i+1].is("DEFERRED")
+				cp.i += 2
+			}
+		default:
+			return nil
+		}
+	}
+	if cp.i > len(cp.p) {
+		return errors.New("truncated foreign key clause")
+	}
+	return nil
+}
+
+// next parses the constraint the parser is at into k.
+func (cp *consParser) next(k *consDef) (err error) {
+	start := cp.i
+	if cp.at("CONSTRAINT") {
+		cp.i++
+		if k.name, err = cp.name("constraint name"); err != nil {
+			return err
+		}
+		if cp.i >= len(cp.p) || cp.at("CONSTRAINT") {
+			k.kind = kName
+			k.text = cp.sql[cp.p[start].pos:cp.p[cp.i-1].end]
+			return nil
+		}
+	}
+	switch {
+	case cp.at("PRIMARY"):
+		cp.i++
+		if err := cp.need("KEY"); err != nil {
+			return err
+		}
+		k.kind = kPrimaryKey
+		if !cp.isColumn {
+			// PRIMARY KEY (a AUTOINCREMENT) is the table-level form
+			if g := cp.i; g < len(cp.p) && cp.p[g].punct("(") {
+				if end, err := closeParen(cp.p, g); err == nil && end-2 > g && cp.p[end-2].is("AUTOINCREMENT") {
+					k.autoinc = true
+				}
+			}
+			if k.cols, err = cp.colList(); err != nil {
+				return err
+			}
+		} else if cp.at("ASC") {
+			cp.i++
+		} else if cp.at("DESC") {
+			k.desc = true
+			cp.i++
+		}
+		if err := cp.conflict(); err != nil {
+			return err
+		}
+		if cp.at("AUTOINCREMENT") {
+			k.autoinc = true
+			cp.i++
+		}
+	case cp.isColumn && cp.at("NOT") && !(cp.i+1 < len(cp.p) && cp.p[cp.i+1].is("DEFERRABLE")):
+		cp.i++
+		if err := cp.need("NULL"); err != nil {
+			return err
+		}
+		k.kind = kNotNull
+		if err := cp.conflict(); err != nil {
+			return err
+		}
+	case cp.isColumn && cp.at("NULL"):
+		cp.i++
+		k.kind = kNull
+		if err := cp.conflict(); err != nil {
+			return err
+		}
+	case cp.at("UNIQUE"):
+		cp.i++
+		k.kind = kUnique
+		if !cp.isColumn {
+			if k.cols, err = cp.colList(); err != nil {
+				return err
+			}
+		}
+		if err := cp.conflict(); err != nil {
+			return err
+		}
+	case cp.at("CHECK"):
+		cp.i++
+		k.kind = kCheck
+		if k.expr, err = cp.group(); err != nil {
+			return err
+		}
+		if err := cp.conflict(); err != nil {
+			return err
+		}
+	case cp.isColumn && cp.at("DEFAULT"):
+		cp.i++
+		k.kind = kDefault
+		if cp.i >= len(cp.p) {
+			return errors.New("missing DEFAULT value")
+		}
+		vs := cp.i
+		switch {
+		case cp.p[cp.i].punct("("):
+			if _, err := cp.group(); err != nil {
+				return err
+			}
+		case cp.p[cp.i].punct("+") || cp.p[cp.i].punct("-"):
+			cp.i += 2
+			if cp.i > len(cp.p) {
+				return errors.New("missing DEFAULT value")
+			}
+		default:
+			cp.i++
+		}
+		k.expr = cp.p[vs:cp.i]
+	case cp.isColumn && cp.at("COLLATE"):
+		cp.i++
+		if cp.i >= len(cp.p) {
+			return errors.New("missing collation name")
+		}
+		k.kind, k.collation = kCollate, cp.p[cp.i].ident()
+		cp.i++
+	case cp.isColumn && cp.at("REFERENCES"):
+		cp.i++
+		k.kind = kReferences
+		if err := cp.foreignKey(k); err != nil {
+			return err
+		}
+	case !cp.isColumn && cp.at("FOREIGN"):
+		cp.i++
+		if err := cp.need("KEY"); err != nil {
+			return err
+		}
+		k.kind = kForeignKey
+		if k.cols, err = cp.colList(); err != nil {
+			return err
+		}
+		if err := cp.need("REFERENCES"); err != nil {
+			return err
+		}
+		if err := cp.foreignKey(k); err != nil {
+			return err
+		}
+	case cp.isColumn && (cp.at("DEFERRABLE") || cp.at("NOT") && cp.i+1 < len(cp.p) && cp.p[cp.i+1].is("DEFERRABLE")):
+		// A DEFERRABLE clause of its own, as in REFERENCES p NOT NULL
+		// DEFERRABLE: SQLite applies it to the foreign key declared
+		// last, which is the column's own when it has one.
+		k.deferrable = cp.at("DEFERRABLE")
+		if cp.at("NOT") {
+			cp.i++
+		}
+		cp.i++
+		if cp.at("INITIALLY") {
+			if cp.i+1 >= len(cp.p) || !cp.p[cp.i+1].is("DEFERRED") && !cp.p[cp.i+1].is("IMMEDIATE") {
+				return fmt.Errorf("expected DEFERRED or IMMEDIATE at offset %d", tokOffset(cp.p, cp.i+1, cp.sql))
+			}
+			k.deferred = k.deferrable && cp.p[cp.i+1].is("DEFERRED")
+			cp.i += 2
+		}
+		k.kind = kDefer
+	case cp.isColumn && (cp.at("GENERATED") || cp.at("AS")):
+		if cp.at("GENERATED") {
+			cp.i++
+			if err := cp.need("ALWAYS"); err != nil {
+				return err
+			}
+		}
+		if err := cp.need("AS"); err != nil {
+			return err
+		}
+		k.kind = kGenerated
+		if k.expr, err = cp.group(); err != nil {
+			return err
+		}
+		if cp.at("STORED") || cp.at("VIRTUAL") {
+			k.stored = cp.at("STORED")
+			cp.i++
+		}
+	default:
+		return fmt.Errorf("unexpected %q at offset %d", cp.p[cp.i].text, cp.p[cp.i].pos)
+	}
+	k.text = cp.sql[cp.p[start].pos:cp.p[cp.i-1].end]
 	return nil
 }
 
@@ -1006,24 +815,3 @@ func parseIndex(toks []sqlToken) (indexDef, error) {
 	}
 	return indexDef{}, errors.New("cannot find the indexed table")
 }
-
-// sqlKeywords are SQLite's keywords (https://sqlite.org/lang_keywords.html).
-var sqlKeywords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, k := range strings.Fields(`ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH
-		AUTOINCREMENT BEFORE BEGIN BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT
-		CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT
-		DEFERRABLE DEFERRED DELETE DESC DETACH DISTINCT DO DROP EACH ELSE END ESCAPE EXCEPT EXCLUDE
-		EXCLUSIVE EXISTS EXPLAIN FAIL FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL GENERATED GLOB GROUP
-		GROUPS HAVING IF IGNORE IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT INSTEAD INTERSECT INTO
-		IS ISNULL JOIN KEY LAST LEFT LIKE LIMIT MATCH MATERIALIZED NATURAL NO NOT NOTHING NOTNULL NULL
-		NULLS OF OFFSET ON OR ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE
-		RANGE RECURSIVE REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT
-		ROLLBACK ROW ROWS SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER
-		UNBOUNDED UNION UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT`) {
-		m[k] = true
-	}
-	return m
-}()
-
-func isKeyword(s string) bool { return sqlKeywords[upperASCII(s)] }

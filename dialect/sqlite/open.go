@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
 // BusyTimeout is how long a connection opened by [Open] waits for another
@@ -23,7 +23,10 @@ const BusyTimeout = 10 * time.Second
 //     so only its owner can read it (SQLite gives the -wal and -shm files the
 //     same mode);
 //   - busy_timeout is set first, then journal_mode=WAL, so the switch to WAL
-//     itself waits for other processes instead of failing;
+//     itself waits for other processes instead of failing; where SQLite
+//     reports the file busy at once rather than wait (several processes
+//     switching a new file to WAL together), Open tries again until
+//     [BusyTimeout] has passed;
 //   - foreign_keys=ON;
 //   - write transactions begin IMMEDIATE, so two processes never deadlock
 //     upgrading a read lock;
@@ -65,9 +68,27 @@ func Open(path string) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	if err := db.Ping(); err != nil {
+	if err := ping(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// ping opens db's connection. A connection that finds the file locked by
+// another one's switch to WAL is refused at once, without the busy
+// handler (waiting could deadlock), so ping tries again, with a short
+// growing pause, for up to BusyTimeout.
+func ping(db *sql.DB) error {
+	deadline := time.Now().Add(BusyTimeout)
+	pause := time.Millisecond
+	for {
+		err := db.Ping()
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }

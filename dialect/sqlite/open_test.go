@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/strata-go/strata/dialect/sqlite"
@@ -83,5 +85,41 @@ func TestOpenErrors(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOpenTogether: many connections opening one new file at the same
+// moment all succeed. The first switches the file to WAL, which needs an
+// exclusive lock; SQLite answers some of the others "database is locked"
+// at once, without waiting for the busy timeout.
+func TestOpenTogether(t *testing.T) {
+	const files, conns = 20, 24
+	for f := range files {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("together%d.db", f))
+		var wg sync.WaitGroup
+		errs := make(chan error, conns)
+		start := make(chan struct{})
+		for range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				db, err := sqlite.Open(path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer db.Close()
+				if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)`); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("file %d: %v", f, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/redact"
 	"github.com/strata-go/strata/migration"
 )
 
@@ -172,11 +173,11 @@ func Connect(ctx context.Context, dsn, dialectName string, opts ...Option) (*sql
 	}
 	d, err := resolveDialect(dsn, dialectName)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	db, err := c.open(ctx, d, dsn)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	return db, d, nil
 }
@@ -256,17 +257,7 @@ func OpenManager(ctx context.Context, dsn, dialectName string, ms []migration.Mi
 	red.add(dsn)
 	m, db, err := c.openManager(ctx, dsn, dialectName, ms, mopts...)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	return m, db, nil
 }
-
-// redactedError carries a cause whose text had secrets in it: Error is the
-// redacted text, Unwrap still reaches the cause for errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

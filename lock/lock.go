@@ -12,11 +12,12 @@ import (
 
 // ErrTimeout is returned, wrapped, when a lock could not be taken within the
 // configured wait. Callers that bound the wait with
-// context.WithTimeoutCause(ctx, d, ErrTimeout) get it from [Poll].
+// context.WithTimeoutCause(ctx, d, ErrTimeout) get it from Lock.
 var ErrTimeout = errors.New("lock: timed out waiting for the migration lock")
 
 // Locker serialises migrators. Implementations must be safe for concurrent
-// use and may keep per-connection state between Lock and Unlock.
+// use and may keep per-connection state between Lock and Unlock. The
+// package documentation describes how the built-in lockers wait.
 type Locker interface {
 	// Lock blocks until the lock is held for conn, or returns an error. It
 	// must honour ctx: when ctx is done it returns an error wrapping
@@ -29,8 +30,7 @@ type Locker interface {
 }
 
 // Backoff bounds the pause between two attempts that do not wait in the
-// server: those of [Poll], and those the [Postgres] and [MySQL] lockers make
-// when a wait in the server is not possible or was cut short. Each pause is
+// server (see the package documentation). Each pause is
 // drawn at random between half and all of the current step, which starts at
 // Min and doubles up to Max, so that many waiters neither spin hot nor sleep
 // long after the lock is free.

@@ -39,7 +39,8 @@ type MySQL struct {
 	Logger *slog.Logger
 	// Backoff paces the attempts that do not wait in the server: after a
 	// wait the server cut short, or when less than a second is left before
-	// the context's deadline. The zero value means [DefaultBackoff].
+	// the context's deadline. The zero value means the default (see
+	// [Backoff]).
 	Backoff Backoff
 	// AttemptTimeout bounds each statement Lock and Unlock run, which the
 	// caller's context does not cancel (see the package documentation). A

@@ -285,16 +285,5 @@ func hideSecrets(err error, dsn string) error {
 		return nil
 	}
 	_, secrets := redact.DSN(dsn)
-	if msg := redact.Secrets(err.Error(), secrets); msg != err.Error() {
-		return &redactedError{msg: msg, err: err}
-	}
-	return err
+	return redact.SecretsError(err, secrets)
 }
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

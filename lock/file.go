@@ -23,7 +23,8 @@ type File struct {
 	Path string
 	// Logger receives a line every few seconds while waiting. Nil is silent.
 	Logger *slog.Logger
-	// Backoff between attempts; the zero value means [DefaultBackoff].
+	// Backoff between attempts; the zero value means the default (see
+	// [Backoff]).
 	Backoff Backoff
 
 	mu   sync.Mutex
@@ -55,7 +56,7 @@ func (f *File) Lock(ctx context.Context, conn *sql.Conn) error {
 	fd.Close()
 
 	fl := flock.New(f.Path, flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(0o600))
-	err = Poll(ctx, f.Backoff, f.Logger, "file lock "+f.Path, func(context.Context) (bool, error) {
+	err = poll(ctx, f.Backoff, f.Logger, "file lock "+f.Path, func(context.Context) (bool, error) {
 		return fl.TryLock()
 	}, nil)
 	if err != nil {

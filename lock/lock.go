@@ -12,11 +12,12 @@ import (
 
 // ErrTimeout is returned, wrapped, when a lock could not be taken within the
 // configured wait. Callers that bound the wait with
-// context.WithTimeoutCause(ctx, d, ErrTimeout) get it from [Poll].
+// context.WithTimeoutCause(ctx, d, ErrTimeout) get it from Lock.
 var ErrTimeout = errors.New("lock: timed out waiting for the migration lock")
 
 // Locker serialises migrators. Implementations must be safe for concurrent
-// use and may keep per-connection state between Lock and Unlock.
+// use and may keep per-connection state between Lock and Unlock. The
+// package documentation describes how the built-in lockers wait.
 type Locker interface {
 	// Lock blocks until the lock is held for conn, or returns an error. It
 	// must honour ctx: when ctx is done it returns an error wrapping
@@ -29,34 +30,33 @@ type Locker interface {
 }
 
 // Backoff bounds the pause between two attempts that do not wait in the
-// server: those of [Poll], and those the [Postgres] and [MySQL] lockers make
-// when a wait in the server is not possible or was cut short. Each pause is
-// drawn at random between half and all of the current step, which starts at
-// Min and doubles up to Max, so that many waiters neither spin hot nor sleep
-// long after the lock is free.
+// server (see the package documentation). Each pause is drawn at random
+// between half and all of the current step, which starts at Min and doubles
+// up to Max, so that many waiters neither spin hot nor sleep long after the
+// lock is free. A Min of zero means the default: Min 2ms, Max 50ms.
 type Backoff struct {
 	Min, Max time.Duration
 }
 
-// DefaultBackoff is the backoff the built-in lockers use.
-var DefaultBackoff = Backoff{Min: 2 * time.Millisecond, Max: 50 * time.Millisecond}
+// defaultBackoff is the backoff of a zero [Backoff].
+var defaultBackoff = Backoff{Min: 2 * time.Millisecond, Max: 50 * time.Millisecond}
 
 // LogEvery is how often a waiting locker logs that it is still waiting.
 const LogEvery = 5 * time.Second
 
-// Attempt tries to take a lock once, without waiting. It reports whether the
-// lock was taken.
-type Attempt func(ctx context.Context) (bool, error)
+// tryFunc tries to take a lock once, without waiting. It reports whether
+// the lock was taken.
+type tryFunc func(ctx context.Context) (bool, error)
 
-// Holder describes who holds a lock, for the log; it returns "" if the
+// holderFunc describes who holds a lock, for the log; it returns "" if the
 // database cannot say. Nil means no description is available.
-type Holder func(ctx context.Context) string
+type holderFunc func(ctx context.Context) string
 
-// Poll calls try until it takes the lock, fails, or ctx is done, pausing
+// poll calls try until it takes the lock, fails, or ctx is done, pausing
 // between attempts as b says. While it waits it logs to log (if not nil) at
 // most every [LogEvery], naming what it waits for and, if holder is not nil,
 // who holds it.
-func Poll(ctx context.Context, b Backoff, log *slog.Logger, what string, try Attempt, holder Holder) error {
+func poll(ctx context.Context, b Backoff, log *slog.Logger, what string, try tryFunc, holder holderFunc) error {
 	w := newWaiting(log, what, holder)
 	pace := newPacer(b)
 	defer pace.stop()
@@ -82,11 +82,11 @@ func Poll(ctx context.Context, b Backoff, log *slog.Logger, what string, try Att
 type waiting struct {
 	logger      *slog.Logger
 	what        string
-	holder      Holder
+	holder      holderFunc
 	start, last time.Time
 }
 
-func newWaiting(log *slog.Logger, what string, holder Holder) *waiting {
+func newWaiting(log *slog.Logger, what string, holder holderFunc) *waiting {
 	now := time.Now()
 	return &waiting{logger: log, what: what, holder: holder, start: now, last: now}
 }
@@ -121,7 +121,7 @@ type pacer struct {
 
 func newPacer(b Backoff) *pacer {
 	if b.Min <= 0 {
-		b = DefaultBackoff
+		b = defaultBackoff
 	}
 	if b.Max < b.Min {
 		b.Max = b.Min

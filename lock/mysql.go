@@ -22,21 +22,14 @@ const MySQLMaxLockName = 64
 // the database and the version table (see [MySQLLockName]), so every
 // migrator of one version table agrees on it and migrators of different
 // version tables never block each other. Named locks are server-wide, which
-// is why the name includes the database.
+// is why the name includes the database. It is taken, awaited and released
+// as the package documentation describes.
 //
-// Lock waits for the lock inside the server, so that the server hands it
-// over the moment it is released: it runs GET_LOCK(name, n) with n whole
-// seconds, at most [MySQLWait], and repeats it until the lock is taken or
-// the context is done. A context that is done is noticed when the wait in
-// flight ends, so within MySQLWait; a wait never outlasts the context's
-// deadline, and when less than a second is left, Lock polls GET_LOCK(name,
-// 0) with [MySQL.Backoff] instead. A statement time limit set on the
-// session (max_statement_time, max_execution_time) shorter than the wait
-// cuts the waits short, and Lock then polls between waits too.
-//
-// The lock belongs to the server session of the connection: Unlock must be
-// called with the same *sql.Conn, and a session that ends (a killed
-// process, a closed connection) releases it.
+// Each wait in the server is a GET_LOCK(name, n) with n whole seconds, at
+// most [MySQLWait]; when less than a second is left before the context's
+// deadline, Lock tries GET_LOCK(name, 0) instead. A statement time limit
+// set on the session (max_statement_time, max_execution_time) shorter than
+// the wait cuts the waits short.
 type MySQL struct {
 	// Table is the version table the lock guards: "table", in the
 	// connection's current database (DATABASE()), or "database.table".
@@ -46,12 +39,13 @@ type MySQL struct {
 	Logger *slog.Logger
 	// Backoff paces the attempts that do not wait in the server: after a
 	// wait the server cut short, or when less than a second is left before
-	// the context's deadline. The zero value means [DefaultBackoff].
+	// the context's deadline. The zero value means the default (see
+	// [Backoff]).
 	Backoff Backoff
-	// AttemptTimeout bounds each statement Lock and Unlock run; see
-	// [Postgres.AttemptTimeout]. A wait in the server lasts at most half
-	// of it, in whole seconds: below 2s, Lock only polls. Zero means
-	// [DefaultAttemptTimeout].
+	// AttemptTimeout bounds each statement Lock and Unlock run, which the
+	// caller's context does not cancel (see the package documentation). A
+	// wait in the server lasts at most half of it, in whole seconds: below
+	// 2s, Lock only polls. Zero means [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
 	held sessionHeld[string]
@@ -112,18 +106,15 @@ func (m *MySQL) session() *sessionLock[string] {
 	}
 }
 
-// Lock takes the named lock for conn's session, waiting in the server until
-// it is free or ctx is done. On error nothing is held. Locking a connection
-// that already holds the lock through m is an error: named locks stack, and
-// a second lock would need a second unlock.
+// Lock takes the named lock for conn's session. Locking a connection that
+// already holds the lock through m is an error: named locks stack, and a
+// second lock would need a second unlock.
 func (m *MySQL) Lock(ctx context.Context, conn *sql.Conn) error {
 	return m.session().lock(ctx, conn)
 }
 
-// Unlock releases the named lock held by conn's session. It is an error if
-// the session does not hold it. The release runs even if ctx is already
-// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
-// caller never leaves the lock held.
+// Unlock releases the named lock held by conn's session, even if ctx is
+// cancelled. It is an error if the session does not hold it.
 func (m *MySQL) Unlock(ctx context.Context, conn *sql.Conn) error {
 	return m.session().unlock(ctx, conn)
 }

@@ -4,17 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"github.com/strata-go/strata/internal/testdb"
-	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/lock"
-	"github.com/strata-go/strata/lock/locktest"
 )
 
 func TestMySQLLockName(t *testing.T) {
@@ -61,91 +57,27 @@ func TestMySQLLockName(t *testing.T) {
 	}
 }
 
-func myDB(t *testing.T) *sql.DB {
-	t.Helper()
-	db, _ := mytest.New(t)
-	return db
-}
-
-func TestMySQLConformance(t *testing.T) {
-	db := myDB(t)
-	locktest.Run(t, db, func() lock.Locker { return lock.NewMySQL("strata_migrations", nil) })
-}
-
-func TestMySQLConformanceShared(t *testing.T) {
-	db := myDB(t)
-	l := lock.NewMySQL("other_db.strata_migrations", nil)
-	locktest.Run(t, db, func() lock.Locker { return l })
-}
-
 func TestMySQLTablesLockIndependently(t *testing.T) {
-	db := myDB(t)
+	db := my.db(t)
 	var cur string
 	if err := db.QueryRowContext(t.Context(), `SELECT DATABASE()`).Scan(&cur); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("t", 64)
-	tests := []struct {
-		name       string
-		held, want string
-		conflict   bool
-	}{
+	testConflicts(t, db, func(table string, log *slog.Logger) lock.Locker {
+		return lock.NewMySQL(table, log)
+	}, []conflictCase{
 		{"same table", "strata_migrations", "strata_migrations", true},
 		{"qualified by the current database", "strata_migrations", cur + ".strata_migrations", true},
 		{"long name", long, long, true},
 		{"other table", "strata_migrations", "billing_migrations", false},
 		{"same table in another database", "strata_migrations", "other_db.strata_migrations", false},
 		{"long names differing at the end", long + "_a", long + "_b", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, b := pin(t, db), pin(t, db)
-			la, lb := lock.NewMySQL(tt.held, nil), lock.NewMySQL(tt.want, nil)
-			mustLock(t, la, a)
-			defer mustUnlock(t, la, a)
-			if got := tryLock(t, lb, b); got == tt.conflict {
-				t.Errorf("lock %q while %q is held: taken = %v, want %v", tt.want, tt.held, got, !tt.conflict)
-			}
-		})
-	}
-}
-
-func TestMySQLLockTwiceSameConn(t *testing.T) {
-	db := myDB(t)
-	a, b := pin(t, db), pin(t, db)
-	l := lock.NewMySQL("strata_migrations", nil)
-	mustLock(t, l, a)
-	if err := l.Lock(t.Context(), a); err == nil {
-		t.Error("second Lock on the same connection: got nil, want an error")
-	}
-	mustUnlock(t, l, a)
-	if !tryLock(t, l, b) {
-		t.Error("still locked after one unlock")
-	}
-}
-
-func TestMySQLUnlockWithCancelledContext(t *testing.T) {
-	db := myDB(t)
-	a, b := pin(t, db), pin(t, db)
-	l := lock.NewMySQL("strata_migrations", nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	if err := l.Lock(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := l.Unlock(ctx, a); err != nil {
-		t.Fatalf("unlock with a cancelled context: %v", err)
-	}
-	if !tryLock(t, l, b) {
-		t.Error("still locked after unlock with a cancelled context")
-	}
-	if err := a.PingContext(t.Context()); err != nil {
-		t.Errorf("connection broken: %v", err)
-	}
+	})
 }
 
 func TestMySQLUnlockErrors(t *testing.T) {
-	db := myDB(t)
+	db := my.db(t)
 	a, b := pin(t, db), pin(t, db)
 	l := lock.NewMySQL("strata_migrations", nil)
 	err := l.Unlock(t.Context(), a)
@@ -158,117 +90,6 @@ func TestMySQLUnlockErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "another connection") {
 		t.Errorf("unlock of a lock another connection holds: %v, want an error saying so", err)
 	}
-}
-
-func TestMySQLHolder(t *testing.T) {
-	db := myDB(t)
-	a, b := pin(t, db), pin(t, db)
-	var id int64
-	if err := a.QueryRowContext(t.Context(), `SELECT CONNECTION_ID()`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	l := lock.NewMySQL("strata_migrations", nil)
-	if h := l.Holder(t.Context(), b); h != "" {
-		t.Errorf("Holder of a free lock = %q, want empty", h)
-	}
-	mustLock(t, l, a)
-	defer mustUnlock(t, l, a)
-	h := l.Holder(t.Context(), b)
-	for _, want := range []string{fmt.Sprintf("connection id %d,", id), "user ", "Sleep"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("Holder = %q, want it to contain %q", h, want)
-		}
-	}
-}
-
-func TestMySQLLogsWhileWaiting(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("waits for lock.LogEvery")
-	}
-	db := myDB(t)
-	a, b := pin(t, db), pin(t, db)
-	var id int64
-	if err := a.QueryRowContext(t.Context(), `SELECT CONNECTION_ID()`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	holder := lock.NewMySQL("strata_migrations", nil)
-	mustLock(t, holder, a)
-	defer mustUnlock(t, holder, a)
-
-	var buf syncBuffer
-	waiter := lock.NewMySQL("strata_migrations", slog.New(slog.NewTextHandler(&buf, nil)))
-	ctx, cancel := context.WithTimeoutCause(t.Context(), lock.LogEvery+time.Second, lock.ErrTimeout)
-	defer cancel()
-	err := waiter.Lock(ctx, b)
-	if !errors.Is(err, lock.ErrTimeout) {
-		t.Fatalf("lock: %v, want lock.ErrTimeout", err)
-	}
-	if out := buf.String(); !strings.Contains(out, "waiting for migration lock") || !strings.Contains(out, fmt.Sprintf("connection id %d", id)) {
-		t.Errorf("log %q does not say who holds the lock (connection id %d)", out, id)
-	}
-}
-
-// TestMySQLCancelledWhileAttemptInFlight cancels a waiter while the answer
-// to its GET_LOCK, which granted the lock, is still on its way: Lock must
-// read it, release the lock, and fail with the context's error, leaving
-// nothing held and the connection intact.
-func TestMySQLCancelledWhileAttemptInFlight(t *testing.T) {
-	db, dsn := mytest.New(t)
-	upstream, err := mytest.Address(dsn)
-	if err != nil {
-		t.Fatalf("this test needs a TCP server in %s: %v", testdb.MySQLEnv, err)
-	}
-	p := testdb.NewProxy(t, upstream)
-	proxied, err := mytest.WithAddress(dsn, p.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pdb, err := sql.Open("mysql", proxied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pdb.Close()
-	conn := pin(t, pdb)
-	if err := conn.PingContext(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-
-	const d = 300 * time.Millisecond
-	l := lock.NewMySQL("strata_migrations", nil)
-	p.Delay(d)
-	ctx, cancel := context.WithTimeout(t.Context(), d+d/2) // expires while the attempt is in flight
-	defer cancel()
-	start := time.Now()
-	err = l.Lock(ctx, conn)
-	took := time.Since(start)
-	p.Delay(0)
-	if err == nil {
-		mustUnlock(t, l, conn)
-		t.Fatal("Lock succeeded after its context expired")
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("lock: %v, want context.DeadlineExceeded", err)
-	}
-	if took > 3*d+locktest.Prompt {
-		t.Errorf("Lock returned %v after it started, want about %v", took, 3*d)
-	}
-	if !tryLock(t, lock.NewMySQL("strata_migrations", nil), pin(t, db)) {
-		t.Error("lock left held after the waiter gave up")
-	}
-	if err := conn.PingContext(t.Context()); err != nil {
-		t.Errorf("connection broken by the cancellation: %v", err)
-	}
-}
-
-// myID returns the connection id of conn's session.
-func myID(t *testing.T, conn *sql.Conn) int64 {
-	t.Helper()
-	var id int64
-	if err := conn.QueryRowContext(t.Context(), `SELECT CONNECTION_ID()`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 // myWaiting reports whether connection id waits for a named lock.
@@ -308,9 +129,9 @@ func myUser(t *testing.T, conn *sql.Conn, table string) int64 {
 // and that on release the server hands it the lock: a contended Lock runs
 // no more statements than an uncontended one.
 func TestMySQLHandOverInServer(t *testing.T) {
-	db := myDB(t)
+	db := my.db(t)
 	a, b := pin(t, db), pin(t, db)
-	id := myID(t, b)
+	id := my.session(t, b)
 	// One wait spans the whole test, so that a new attempt would show.
 	waiter := lock.NewMySQL("strata_migrations", nil)
 	waiter.AttemptTimeout = time.Hour
@@ -347,9 +168,9 @@ func TestMySQLHandOverInServer(t *testing.T) {
 // Lock must end without waiting for the holder, hold nothing, and leave
 // the connection usable.
 func TestMySQLCancelWaiter(t *testing.T) {
-	db := myDB(t)
+	db := my.db(t)
 	a, b := pin(t, db), pin(t, db)
-	holderID, id := myID(t, a), myID(t, b)
+	holderID, id := my.session(t, a), my.session(t, b)
 	holder := lock.NewMySQL("strata_migrations", nil)
 	mustLock(t, holder, a)
 	held := true
@@ -391,9 +212,9 @@ func TestMySQLCancelWaiter(t *testing.T) {
 // limit the user set on the session, shorter than a wait, and leaves it
 // and lock_wait_timeout as they were.
 func TestMySQLSessionTimeouts(t *testing.T) {
-	db := myDB(t)
+	db := my.db(t)
 	a, b := pin(t, db), pin(t, db)
-	id := myID(t, b)
+	id := my.session(t, b)
 	var version string
 	if err := b.QueryRowContext(t.Context(), `SELECT VERSION()`).Scan(&version); err != nil {
 		t.Fatal(err)

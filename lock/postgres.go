@@ -17,23 +17,15 @@ import (
 // Postgres is a PostgreSQL session-level advisory lock on a 64-bit key
 // derived from the database, the schema and the version table (see
 // [PostgresKey]), so every migrator of one version table agrees on the key
-// and migrators of different version tables never block each other.
+// and migrators of different version tables never block each other. It is
+// taken, awaited and released as the package documentation describes.
 //
-// Lock waits for the lock inside the server, so that the server hands it
-// over the moment it is released: it runs pg_advisory_lock under a
-// lock_timeout of at most [PostgresWait], set for that statement alone
-// (set_config with is_local), and repeats it until the lock is taken or the
-// context is done. A context that is done is noticed when the wait in
-// flight ends, so within PostgresWait, and a wait never outlasts the
-// context's deadline. The lock_timeout and statement_timeout of the session
-// are left as they were; a statement_timeout shorter than PostgresWait cuts
-// the waits short, and Lock then polls with [Postgres.Backoff] between
-// waits. Lock must not be called inside a transaction on the connection: a
-// wait that times out aborts it.
-//
-// The lock belongs to the server session of the connection: Unlock must be
-// called with the same *sql.Conn, and a session that ends (a killed
-// process, a closed connection) releases it.
+// Each wait in the server is a pg_advisory_lock under a lock_timeout of at
+// most [PostgresWait], set for that statement alone (set_config with
+// is_local). The lock_timeout and statement_timeout of the session are
+// left as they were; a statement_timeout shorter than PostgresWait cuts the
+// waits short. Lock must not be called inside a transaction on the
+// connection: a wait that times out aborts it.
 type Postgres struct {
 	// Table is the version table the lock guards: "table", resolved in
 	// current_schema(), or "schema.table".
@@ -43,14 +35,12 @@ type Postgres struct {
 	Logger *slog.Logger
 	// Backoff paces the attempts that do not wait in the server: after a
 	// wait the server cut short, or when less than a millisecond is left
-	// before the context's deadline. The zero value means [DefaultBackoff].
+	// before the context's deadline. The zero value means the default (see
+	// [Backoff]).
 	Backoff Backoff
-	// AttemptTimeout bounds each statement Lock and Unlock run. Attempts do
-	// not stop when the caller's context is done: an attempt whose answer
-	// was never read might have taken the lock and left it behind. So once
-	// the context is done, Lock returns as soon as the attempt in flight
-	// answers, or after AttemptTimeout if the server does not. A wait in
-	// the server lasts at most half of it. Zero means
+	// AttemptTimeout bounds each statement Lock and Unlock run, which the
+	// caller's context does not cancel (see the package documentation). A
+	// wait in the server lasts at most half of it. Zero means
 	// [DefaultAttemptTimeout].
 	AttemptTimeout time.Duration
 
@@ -104,18 +94,15 @@ func (p *Postgres) session() *sessionLock[int64] {
 	}
 }
 
-// Lock takes the advisory lock for conn's session, waiting in the server
-// until it is free or ctx is done. On error nothing is held. Locking a
-// connection that already holds the lock through p is an error: advisory
-// locks stack, and a second lock would need a second unlock.
+// Lock takes the advisory lock for conn's session. Locking a connection
+// that already holds the lock through p is an error: advisory locks stack,
+// and a second lock would need a second unlock.
 func (p *Postgres) Lock(ctx context.Context, conn *sql.Conn) error {
 	return p.session().lock(ctx, conn)
 }
 
-// Unlock releases the advisory lock held by conn's session. It is an error
-// if the session does not hold it. The release runs even if ctx is already
-// cancelled (it is bounded by AttemptTimeout instead), so that a cancelled
-// caller never leaves the lock held.
+// Unlock releases the advisory lock held by conn's session, even if ctx is
+// cancelled. It is an error if the session does not hold it.
 func (p *Postgres) Unlock(ctx context.Context, conn *sql.Conn) error {
 	return p.session().unlock(ctx, conn)
 }

@@ -12,23 +12,13 @@ import (
 
 // DefaultAttemptTimeout bounds one round trip of a database lock attempt
 // (pg_advisory_lock, GET_LOCK) or release when the locker's AttemptTimeout
-// is zero. See [Postgres.AttemptTimeout].
+// is zero.
 const DefaultAttemptTimeout = 10 * time.Second
 
-// sessionLock is the protocol [Postgres] and [MySQL] share: a lock that
-// belongs to the server session of a connection, identified by a key of
-// type K resolved on that connection, and taken by a statement that waits
-// in the server for a bounded time, repeated until the lock is taken or the
-// caller's context is done. Waiting in the server, rather than polling,
-// lets the server hand the lock to a waiter the moment it is released.
-//
-// Each statement runs under a context that is not cancelled with the
-// caller's but bounded by the attempt timeout, so that its answer is always
-// read (a granted lock never stays behind unknown to us) and a cancelled
-// caller does not break the connection. That is why a wait is bounded: a
-// caller whose context is done is answered when the wait in flight ends, so
-// a wait is at most slice long, no longer than what is left until the
-// context's deadline, and well within the attempt timeout.
+// sessionLock is the protocol [Postgres] and [MySQL] share, as the package
+// documentation describes it, for a lock that belongs to the server
+// session of a connection and is identified by a key of type K resolved on
+// that connection.
 //
 // A locker builds a sessionLock from its exported fields for each call;
 // only held lives on between calls.

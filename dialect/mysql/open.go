@@ -111,17 +111,9 @@ func isURL(dsn string) bool {
 	return false
 }
 
-// dsnError is an error about a DSN whose text shows the DSN with its
-// password masked; Unwrap reaches the cause.
-type dsnError struct {
-	msg string
-	err error
-}
-
+// newDSNError returns an error about a DSN whose text shows the DSN with
+// its password masked; Unwrap reaches the cause.
 func newDSNError(op, dsn string, err error) error {
 	redacted, secrets := redact.DSN(dsn)
-	return &dsnError{msg: fmt.Sprintf("mysql: %s %s: %s", op, redacted, redact.Secrets(err.Error(), secrets)), err: err}
+	return redact.Error(fmt.Sprintf("mysql: %s %s: %s", op, redacted, redact.Secrets(err.Error(), secrets)), err)
 }
-
-func (e *dsnError) Error() string { return e.msg }
-func (e *dsnError) Unwrap() error { return e.err }

@@ -37,7 +37,7 @@ func (*Dialect) Open(dsn string) (*sql.DB, error) {
 	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, &openError{msg: "postgres: open: " + maskPasswords(err.Error(), dsn), err: err}
+		return nil, redact.Error("postgres: open: "+maskPasswords(err.Error(), dsn), err)
 	}
 	return stdlib.OpenDB(*cfg), nil
 }
@@ -48,16 +48,6 @@ func (*Dialect) Open(dsn string) (*sql.DB, error) {
 func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
 	return backup.NewPostgres(dsn), nil
 }
-
-// openError is an error of Open whose text has the DSN's password masked;
-// Unwrap reaches pgx's error.
-type openError struct {
-	msg string
-	err error
-}
-
-func (e *openError) Error() string { return e.msg }
-func (e *openError) Unwrap() error { return e.err }
 
 // maskPasswords replaces in msg every password dsn contains. pgx masks
 // the password in the DSN it quotes already; this also covers the forms it

@@ -1,6 +1,9 @@
 package redact
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 )
@@ -49,5 +52,34 @@ func TestSecrets(t *testing.T) {
 	got := Secrets(`connect to bob with "p@ss" (p%40ss) failed`, secrets)
 	if want := `connect to bob with "xxxxx" (xxxxx) failed`; got != want {
 		t.Errorf("Secrets = %q, want %q", got, want)
+	}
+}
+
+func TestError(t *testing.T) {
+	if Error("masked", nil) != nil {
+		t.Error("Error(msg, nil) != nil")
+	}
+	if SecretsError(nil, []string{"s3cret"}) != nil {
+		t.Error("SecretsError(nil) != nil")
+	}
+	cause := &os.PathError{Op: "open", Path: "/tmp/s3cret", Err: fs.ErrNotExist}
+	err := Error("open /tmp/xxxxx: file does not exist", cause)
+	if got, want := err.Error(), "open /tmp/xxxxx: file does not exist"; got != want {
+		t.Errorf("Error = %q, want %q", got, want)
+	}
+	var pe *os.PathError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe != cause {
+		t.Errorf("Error(%v) does not unwrap to its cause", err)
+	}
+
+	err = SecretsError(cause, []string{"s3cret"})
+	if got, want := err.Error(), "open /tmp/xxxxx: file does not exist"; got != want {
+		t.Errorf("SecretsError = %q, want %q", got, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) || pe != cause {
+		t.Errorf("SecretsError(%v) does not unwrap to its cause", err)
+	}
+	if err := SecretsError(cause, []string{"other"}); err != error(cause) {
+		t.Errorf("SecretsError without a secret in the text = %#v, want the cause itself", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/lock/locktest"
 )
 
 // Environment variables that turn a re-executed test binary into a lock
@@ -119,6 +120,18 @@ func StartHolder(t testing.TB, dsn, table string) *Holder {
 		t.Fatalf("lock holder did not take the lock within 30s; stderr: %s", stderr.String())
 	}
 	return h
+}
+
+// Hold returns the hold function of [locktest.RunAcrossProcesses] for the
+// database dsn names: it starts a holder with [StartHolder], whose lock the
+// locker describes as prefix, the holder's session id and a comma (such
+// as "pid 4711,").
+func Hold(dsn, prefix string) func(t *testing.T, table string) locktest.Holder {
+	return func(t *testing.T, table string) locktest.Holder {
+		t.Helper()
+		h := StartHolder(t, dsn, table)
+		return locktest.Holder{Describes: prefix + h.Session + ",", Kill: func() { h.Kill(t) }}
+	}
 }
 
 // Kill kills the holder with SIGKILL, so that it releases nothing itself,

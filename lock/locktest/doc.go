@@ -11,4 +11,7 @@
 // promptly, honours context deadlines, cancellation and [lock.ErrTimeout],
 // refuses to release what is not held, and leaves nothing behind when a
 // waiter gives up.
+//
+// [RunAcrossProcesses] checks what only another process can show: that a
+// lock whose holder dies is free at once.
 package locktest

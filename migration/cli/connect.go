@@ -10,25 +10,23 @@ import (
 	"strings"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/redact"
 	"github.com/strata-go/strata/migration"
 )
 
 // Dialect names [GuessDialect] returns, the names the built-in dialects
 // register under.
 const (
-	Postgres = "postgres"
-	MySQL    = "mysql"
-	SQLite   = "sqlite"
+	dialectPostgres = "postgres"
+	dialectMySQL    = "mysql"
+	dialectSQLite   = "sqlite"
 )
-
-// OpenFunc opens the database a DSN names, as [WithOpener] takes it.
-type OpenFunc func(dsn string) (*sql.DB, error)
 
 // dialectPackages names the package to import for each built-in dialect.
 var dialectPackages = map[string]string{
-	Postgres: "github.com/strata-go/strata/dialect/postgres",
-	MySQL:    "github.com/strata-go/strata/dialect/mysql",
-	SQLite:   "github.com/strata-go/strata/dialect/sqlite",
+	dialectPostgres: "github.com/strata-go/strata/dialect/postgres",
+	dialectMySQL:    "github.com/strata-go/strata/dialect/mysql",
+	dialectSQLite:   "github.com/strata-go/strata/dialect/sqlite",
 }
 
 var (
@@ -52,25 +50,25 @@ func GuessDialect(dsn string) string {
 	case lower == "":
 		return ""
 	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		return Postgres
+		return dialectPostgres
 	case strings.HasPrefix(lower, "mysql://"), strings.HasPrefix(lower, "mariadb://"):
-		return MySQL
+		return dialectMySQL
 	case strings.HasPrefix(lower, "sqlite://"), strings.HasPrefix(lower, "sqlite3://"),
 		strings.HasPrefix(lower, "file:"), lower == ":memory:":
-		return SQLite
+		return dialectSQLite
 	case strings.Contains(lower, "://"):
 		return ""
 	case mysqlNet.MatchString(lower), mysqlUser.MatchString(lower):
-		return MySQL
+		return dialectMySQL
 	case pgKeyword.MatchString(lower):
-		return Postgres
+		return dialectPostgres
 	}
 	switch filepath.Ext(lower) {
 	case ".db", ".sqlite", ".sqlite3", ".db3":
-		return SQLite
+		return dialectSQLite
 	}
 	if !strings.ContainsAny(lower, "=@ ") {
-		return SQLite
+		return dialectSQLite
 	}
 	return ""
 }
@@ -125,7 +123,7 @@ func namesList() string {
 // open opens dsn for d, with the opener given for d's name or else d's own
 // [dialect.Opener], and pings it.
 func (c *config) open(ctx context.Context, d dialect.Dialect, dsn string) (*sql.DB, error) {
-	if GuessDialect(dsn) == SQLite {
+	if GuessDialect(dsn) == dialectSQLite {
 		dsn = sqlitePath(dsn)
 	}
 	name := d.Name()
@@ -172,11 +170,11 @@ func Connect(ctx context.Context, dsn, dialectName string, opts ...Option) (*sql
 	}
 	d, err := resolveDialect(dsn, dialectName)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	db, err := c.open(ctx, d, dsn)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	return db, d, nil
 }
@@ -256,17 +254,7 @@ func OpenManager(ctx context.Context, dsn, dialectName string, ms []migration.Mi
 	red.add(dsn)
 	m, db, err := c.openManager(ctx, dsn, dialectName, ms, mopts...)
 	if err != nil {
-		return nil, nil, &redactedError{msg: red.apply(err.Error()), err: err}
+		return nil, nil, redact.Error(red.apply(err.Error()), err)
 	}
 	return m, db, nil
 }
-
-// redactedError carries a cause whose text had secrets in it: Error is the
-// redacted text, Unwrap still reaches the cause for errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -257,7 +257,7 @@ func scanPackage(dir string) (string, map[string]bool, []string, error) {
 func migrationLists(f *ast.File) []string {
 	local := ""
 	for _, im := range f.Imports {
-		if p, err := strconv.Unquote(im.Path.Value); err == nil && p == ModulePath+"/migration" {
+		if p, err := strconv.Unquote(im.Path.Value); err == nil && p == modulePath+"/migration" {
 			local = "migration"
 			if im.Name != nil {
 				local = im.Name.Name

@@ -15,30 +15,30 @@ import (
 // --all, --applied, ...) have none on purpose: an exported variable must
 // never turn "down" into "down --all".
 const (
-	EnvDialect       = "STRATA_DIALECT"
-	EnvTable         = "STRATA_TABLE"
-	EnvLockTimeout   = "STRATA_LOCK_TIMEOUT"
-	EnvBackupDir     = "STRATA_BACKUP_DIR"
-	EnvJSON          = "STRATA_JSON"
-	EnvYes           = "STRATA_YES"
-	EnvVerbose       = "STRATA_VERBOSE"
-	EnvMigrationsDir = "STRATA_MIGRATIONS_DIR"
-	EnvSeq           = "STRATA_SEQ"
+	envDialect       = "STRATA_DIALECT"
+	envTable         = "STRATA_TABLE"
+	envLockTimeout   = "STRATA_LOCK_TIMEOUT"
+	envBackupDir     = "STRATA_BACKUP_DIR"
+	envJSON          = "STRATA_JSON"
+	envYes           = "STRATA_YES"
+	envVerbose       = "STRATA_VERBOSE"
+	envMigrationsDir = "STRATA_MIGRATIONS_DIR"
+	envSeq           = "STRATA_SEQ"
 )
 
 // envFlags maps flags to the environment variables that set them, in the
 // order the documentation lists them. --dsn is read by [env.dsn], from
 // the variable [WithDSNEnv] names and from [DefaultDSNEnv].
 var envFlags = []struct{ flag, env string }{
-	{"dialect", EnvDialect},
-	{"table", EnvTable},
-	{"lock-timeout", EnvLockTimeout},
-	{"backup-dir", EnvBackupDir},
-	{"json", EnvJSON},
-	{"yes", EnvYes},
-	{"v", EnvVerbose},
-	{"dir", EnvMigrationsDir},
-	{"seq", EnvSeq},
+	{"dialect", envDialect},
+	{"table", envTable},
+	{"lock-timeout", envLockTimeout},
+	{"backup-dir", envBackupDir},
+	{"json", envJSON},
+	{"yes", envYes},
+	{"v", envVerbose},
+	{"dir", envMigrationsDir},
+	{"seq", envSeq},
 }
 
 // envFor returns the environment variable of flag name, or "".
@@ -124,19 +124,19 @@ type envSettings struct {
 func (c *config) envGlobals() (envSettings, error) {
 	var s envSettings
 	get := func(name string) string { return strings.TrimSpace(c.getenv(name)) }
-	s.dialect, s.table, s.backupDir = get(EnvDialect), get(EnvTable), get(EnvBackupDir)
+	s.dialect, s.table, s.backupDir = get(envDialect), get(envTable), get(envBackupDir)
 	if s.table != "" {
 		if err := dialect.ValidTableName(s.table); err != nil {
-			return s, fmt.Errorf("$%s: %w", EnvTable, err)
+			return s, fmt.Errorf("$%s: %w", envTable, err)
 		}
 	}
-	if v := get(EnvLockTimeout); v != "" {
+	if v := get(envLockTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return s, fmt.Errorf("$%s=%q: %w", EnvLockTimeout, v, err)
+			return s, fmt.Errorf("$%s=%q: %w", envLockTimeout, v, err)
 		}
 		if d < 0 {
-			return s, fmt.Errorf("$%s=%q: negative duration", EnvLockTimeout, v)
+			return s, fmt.Errorf("$%s=%q: negative duration", envLockTimeout, v)
 		}
 		s.lockTimeout, s.lockTimeoutSet = d, true
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"database/sql"
 	"io"
 	"os"
 	"time"
@@ -12,9 +13,9 @@ import (
 // --dsn is not given.
 const DefaultDSNEnv = "STRATA_DSN"
 
-// DefaultCreateDir is the directory create writes new migration files to
+// defaultCreateDir is the directory create writes new migration files to
 // when neither --dir nor [WithCreateDir] says otherwise.
-const DefaultCreateDir = "migrations"
+const defaultCreateDir = "migrations"
 
 // Option configures [Run], [Connect] and [OpenManager].
 type Option func(*config)
@@ -27,7 +28,7 @@ type config struct {
 	defaultDSN     string
 	defaultDialect string
 	createDir      string
-	openers        map[string]OpenFunc
+	openers        map[string]func(dsn string) (*sql.DB, error)
 	managerOpts    []migration.Option
 
 	// For tests.
@@ -43,8 +44,8 @@ func newConfig(opts []Option) *config {
 		stdin:     os.Stdin,
 		prog:      "strata",
 		dsnEnv:    DefaultDSNEnv,
-		createDir: DefaultCreateDir,
-		openers:   map[string]OpenFunc{},
+		createDir: defaultCreateDir,
+		openers:   map[string]func(dsn string) (*sql.DB, error){},
 		now:       time.Now,
 		getenv:    os.Getenv,
 	}
@@ -122,7 +123,7 @@ func WithDefaultDialect(name string) Option {
 // package imports). A custom dialect needs one unless it implements
 // dialect.Opener; open may also return a *sql.DB the application opened
 // itself.
-func WithOpener(dialectName string, open OpenFunc) Option {
+func WithOpener(dialectName string, open func(dsn string) (*sql.DB, error)) Option {
 	return func(c *config) {
 		if dialectName != "" && open != nil {
 			c.openers[dialectName] = open
@@ -140,7 +141,7 @@ func WithManagerOptions(opts ...migration.Option) Option {
 }
 
 // WithCreateDir sets the directory create writes new migration files to
-// when --dir is not given (default [DefaultCreateDir]).
+// when --dir is not given (default "migrations").
 func WithCreateDir(dir string) Option {
 	return func(c *config) {
 		if dir != "" {

@@ -10,10 +10,7 @@ import (
 	"github.com/strata-go/strata/internal/redact"
 )
 
-// Mask replaces passwords in redacted DSNs and output.
-const Mask = redact.Mask
-
-// RedactDSN returns dsn with its password replaced by [Mask], in every form
+// RedactDSN returns dsn with its password replaced by "xxxxx", in every form
 // the CLI accepts: URLs (postgres://user:pass@host/db, mysql://...), with a
 // password query parameter too, PostgreSQL's keyword/value form
 // (password=...), and the MySQL driver's user:pass@tcp(host)/db. A DSN
@@ -49,9 +46,9 @@ func (r *redactor) add(dsn string) {
 	}
 	for _, s := range secrets {
 		if len(s) >= minSecret {
-			r.secrets = append(r.secrets, s, Mask)
+			r.secrets = append(r.secrets, s, redact.Mask)
 			if e := url.QueryEscape(s); e != s {
-				r.secrets = append(r.secrets, e, Mask)
+				r.secrets = append(r.secrets, e, redact.Mask)
 			}
 		}
 	}

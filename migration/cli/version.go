@@ -10,23 +10,23 @@ import (
 	"github.com/strata-go/strata/migration"
 )
 
-// ModulePath is the module path of strata.
-const ModulePath = "github.com/strata-go/strata"
+// modulePath is the module path of strata.
+const modulePath = "github.com/strata-go/strata"
 
-// Version returns the version of the strata module built into the program,
+// strataVersion returns the version of the strata module built into the program,
 // from its build information: a release such as "v1.2.0", a pseudo-version,
 // or "devel" when the program was built inside a strata checkout or without
 // module information.
-func Version() string {
+func strataVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
 	}
-	if bi.Main.Path == ModulePath {
+	if bi.Main.Path == modulePath {
 		return moduleVersion(bi.Main)
 	}
 	for _, d := range bi.Deps {
-		if d.Path == ModulePath {
+		if d.Path == modulePath {
 			if d.Replace != nil {
 				return moduleVersion(*d.Replace)
 			}
@@ -73,8 +73,8 @@ type jsonDBVersion struct {
 // the newest applied migration and how many are applied and pending, as
 // goose's and golang-migrate's version commands do.
 func runVersion(ctx context.Context, e *env) error {
-	out := jsonVersion{Strata: Version(), Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path != "" && bi.Main.Path != ModulePath {
+	out := jsonVersion{Strata: strataVersion(), Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path != "" && bi.Main.Path != modulePath {
 		out.Program = &jsonProgram{Path: bi.Main.Path, Version: moduleVersion(bi.Main)}
 	}
 	if !e.g.json {

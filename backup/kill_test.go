@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-go/strata/internal/mysqlswap"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
 )
@@ -128,7 +129,7 @@ func TestKillMySQL(t *testing.T) {
 	t.Cleanup(func() { db.Exec("DROP USER '" + user + "'@'%'") })
 	// A test that stops half way leaves the last kill's scratch databases.
 	t.Cleanup(func() {
-		prefix := scratchPrefix(cfg.dbname)
+		prefix := mysqlswap.Prefix(cfg.dbname)
 		rows, err := db.Query(`SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 		if err != nil {
 			return

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/internal/mysqlswap"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 )
 
@@ -165,7 +166,7 @@ func spoilDump(t *testing.T, path string, edit func([]byte) []byte) {
 // scratchLeft lists the scratch databases of the connection's database.
 func scratchLeft(t *testing.T, c queryer) []string {
 	t.Helper()
-	prefix := scratchPrefix(names(t, c, "SELECT DATABASE()")[0])
+	prefix := mysqlswap.Prefix(names(t, c, "SELECT DATABASE()")[0])
 	return names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 }
 
@@ -177,8 +178,18 @@ func TestMySQLRestoreUndo(t *testing.T) {
 		"CREATE TABLE newer (x int)", "CREATE PROCEDURE p() SELECT 1", "CREATE VIEW v2 AS SELECT x FROM newer",
 		"CREATE TRIGGER newer_bi BEFORE INSERT ON newer FOR EACH ROW SET NEW.x = NEW.x + 1")
 	want := myFullSnapshot(t, c)
-	swapFault = func() error { return errors.New("injected failure") }
-	t.Cleanup(func() { swapFault = nil })
+	// Fail right after the dump's triggers are created.
+	moved, failed := false, false
+	swapHook = func(step string) error {
+		if step == "rename" {
+			moved = true
+		} else if moved && !failed && !strings.HasPrefix(step, "create trigger ") {
+			failed = true
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	t.Cleanup(func() { swapHook = nil })
 	err := Restore(t.Context(), b, c, f.Path)
 	checkErr(t, err, nil, "injected failure", "is unchanged")
 	if got := myFullSnapshot(t, c); got != want {

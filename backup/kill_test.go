@@ -94,9 +94,14 @@ type killCase struct {
 	snapshot  func(t *testing.T) string
 	// tables, if set, is the part of snapshot every kill must keep whole:
 	// the tables, their columns, constraints and rows. The rest (MySQL's
-	// triggers, views and routines) may be missing after a kill in the
-	// instant a restore replaces them; the next restore brings them back.
+	// triggers, views and routines) may be part old and part restored
+	// after a kill in the instant a restore replaces them, until recover
+	// runs.
 	tables func(t *testing.T) string
+	// recover, if set, is what the next run does first (on MySQL, what
+	// the next restore or locked migration run does): after it, the
+	// whole snapshot must be as it was or as the backup has it.
+	recover func(t *testing.T)
 	// quiet, if set, reports whether no server session of the child
 	// still runs a statement: a statement in flight when the child died
 	// (a COMMIT, a RENAME) runs to its end on the server.
@@ -168,7 +173,15 @@ func TestKillMySQL(t *testing.T) {
 	quiet := func(t *testing.T) bool {
 		return len(names(t, c, "SELECT user FROM information_schema.processlist WHERE user = ?", user)) == 0
 	}
-	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet},
+	nextRun := func(t *testing.T) {
+		if err := mysqlswap.Recover(t.Context(), c, cfg.dbname); err != nil {
+			t.Fatalf("recover: %v", err)
+		}
+		if left := scratchLeft(t, c); len(left) > 0 {
+			t.Fatalf("scratch databases left after recovery: %v", left)
+		}
+	}
+	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet, recover: nextRun},
 		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
 	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left after a completed restore: %v", left)
@@ -309,17 +322,38 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 			state = "old"
 		case got == k.want:
 			state = "restored"
-		case gotTables == oldTables || gotTables == wantTables:
+		case k.recover != nil && (gotTables == oldTables || gotTables == wantTables):
 			state = "old"
 			if gotTables == wantTables {
 				state = "restored"
 			}
-			t.Logf("kill %d (%s after %v): tables %s, but other objects differ: %v", i, op, delay, state,
+			t.Logf("kill %d (%s after %v): tables %s, the other objects part old and part restored until recovered: %v", i, op, delay, state,
 				lineDiff(got, map[string]string{"old": k.old, "restored": k.want}[state]))
-			state += ", other objects incomplete"
+			state += " after recovery"
+		case gotTables == oldTables || gotTables == wantTables:
+			t.Fatalf("kill %d (%s after %v): the tables are whole but other objects differ: %v", i, op, delay, lineDiff(got, k.want))
 		default:
 			t.Fatalf("kill %d (%s after %v): the tables are neither as they were nor as the backup has them: %v",
 				i, op, delay, lineDiff(gotTables, wantTables))
+		}
+		if k.recover != nil {
+			// The next run finds the database exactly as it was or as
+			// the backup has it, never a mix, and nothing of the
+			// restore left.
+			before := state
+			k.recover(t)
+			switch got := k.snapshot(t); {
+			case got == k.old && !strings.HasPrefix(before, "restored"):
+				state = "old"
+			case got == k.want && !strings.HasPrefix(before, "old"):
+				state = "restored"
+			default:
+				t.Fatalf("kill %d (%s after %v): after recovery from %s, the database is neither as it was nor as the backup has it: against old %v; against backup %v",
+					i, op, delay, before, lineDiff(got, k.old), lineDiff(got, k.want))
+			}
+			if before != state {
+				state = before + " -> " + state
+			}
 		}
 		t.Logf("kill %d: %s after %v: %s (%v)", i, op, delay, state, err)
 		checkSecretAbsent(t, k.password, out, tmp, bdir)

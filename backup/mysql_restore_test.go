@@ -224,3 +224,50 @@ func TestMySQLRestoreNeedsScratchPrivilege(t *testing.T) {
 		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
 	}
 }
+
+// TestMySQLRestoreAfterInterruptedSwap: a restore stopped at any step of
+// its swap, as if killed there, leaves what the next restore finishes or
+// undoes before it restores: the database ends exactly as the backup has
+// it, with no scratch database left.
+func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
+	damage := []string{"DROP TRIGGER posts_ai", "UPDATE users SET name = 'changed' WHERE id < 10",
+		"CREATE TABLE newer (x int)", "CREATE PROCEDURE p() SELECT 1", "CREATE VIEW v2 AS SELECT x FROM newer",
+		"CREATE TRIGGER newer_bi BEFORE INSERT ON newer FOR EACH ROW SET NEW.x = NEW.x + 1"}
+	var steps []string
+	c, b, f, want := myRestoreFixture(t, 100)
+	mustExec(t, c, damage...)
+	swapHook = func(s string) error { steps = append(steps, s); return nil }
+	t.Cleanup(func() { swapHook = nil })
+	if err := Restore(t.Context(), b, c, f.Path); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	if got := myFullSnapshot(t, c); got != want {
+		t.Fatalf("restored database differs: %v", lineDiff(got, want))
+	}
+	for i, step := range steps {
+		t.Run(fmt.Sprintf("%02d %s", i, step), func(t *testing.T) {
+			c, b, f, want := myRestoreFixture(t, 100)
+			mustExec(t, c, damage...)
+			n := 0
+			swapHook = func(string) error {
+				if n++; n == i+1 {
+					return mysqlswap.ErrStop
+				}
+				return nil
+			}
+			if err := Restore(t.Context(), b, c, f.Path); !errors.Is(err, mysqlswap.ErrStop) {
+				t.Fatalf("Restore: %v, want it stopped", err)
+			}
+			swapHook = nil
+			if err := Restore(t.Context(), b, c, f.Path); err != nil {
+				t.Fatalf("Restore after a stopped one: %v", err)
+			}
+			if got := myFullSnapshot(t, c); got != want {
+				t.Errorf("database differs from the backup: %v", lineDiff(got, want))
+			}
+			if left := scratchLeft(t, c); len(left) > 0 {
+				t.Errorf("scratch databases left: %v", left)
+			}
+		})
+	}
+}

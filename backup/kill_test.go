@@ -34,6 +34,10 @@ const (
 	killMarkEnv   = "STRATA_TEST_KILL_MARK"   // inherited by the tools: finds orphans
 	// killCountEnv raises the number of kills per dialect and operation.
 	killCountEnv = "STRATA_TEST_KILLS"
+	// killPauseEnv makes the child's MySQL restore wait after the n-th
+	// step of its swap, to be killed in the window a random moment
+	// rarely hits.
+	killPauseEnv = "STRATA_TEST_KILL_PAUSE"
 )
 
 func TestMain(m *testing.M) {
@@ -70,6 +74,17 @@ func killHelper(op string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	if n, _ := strconv.Atoi(os.Getenv(killPauseEnv)); n > 0 {
+		// Wait at the n-th step of the swap to be killed there.
+		seen := 0
+		swapHook = func(step string) error {
+			if seen++; seen == n {
+				fmt.Fprintf(os.Stderr, "paused after swap step %q\n", step)
+				time.Sleep(time.Hour)
+			}
+			return nil
+		}
+	}
 	if op == "backup" {
 		_, err = Create(ctx, b, c, Options{Dir: arg})
 	} else {
@@ -102,6 +117,9 @@ type killCase struct {
 	// the next restore or locked migration run does): after it, the
 	// whole snapshot must be as it was or as the backup has it.
 	recover func(t *testing.T)
+	// swapSteps, if set, is about how many steps a restore's swap has:
+	// every fourth restore is killed while it waits after one of them.
+	swapSteps int
 	// quiet, if set, reports whether no server session of the child
 	// still runs a statement: a statement in flight when the child died
 	// (a COMMIT, a RENAME) runs to its end on the server.
@@ -181,7 +199,7 @@ func TestKillMySQL(t *testing.T) {
 			t.Fatalf("scratch databases left after recovery: %v", left)
 		}
 	}
-	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet, recover: nextRun},
+	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet, recover: nextRun, swapSteps: 6},
 		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
 	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left after a completed restore: %v", left)
@@ -301,7 +319,17 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 		if i%2 == 1 {
 			delay = d/2 + time.Duration(rand.Int64N(int64(d)*6/10+1))
 		}
-		out, err := runHelper(t, k, op, arg, tmp, delay)
+		var env []string
+		if k.swapSteps > 0 && op == "restore" && i%4 == 3 {
+			// The child waits there; kill it well after it got there.
+			step := 1 + rand.IntN(k.swapSteps+1)
+			env = append(env, fmt.Sprintf("%s=%d", killPauseEnv, step))
+			delay = 3*d + 2*time.Second
+		}
+		out, err := runHelper(t, k, op, arg, tmp, delay, env...)
+		if env != nil {
+			t.Logf("kill %d: %s", i, strings.TrimSpace(string(out)))
+		}
 		if k.quiet != nil {
 			deadline := time.Now().Add(30 * time.Second)
 			for !k.quiet(t) {
@@ -418,12 +446,13 @@ func lineDiff(got, want string) []string {
 
 // runHelper runs the child; with delay > 0 it SIGKILLs it after delay (if
 // it is still running) and checks that nothing it started survives.
-func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Duration) ([]byte, error) {
+func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Duration, env ...string) ([]byte, error) {
 	t.Helper()
 	mark := fmt.Sprintf("%d-%d", os.Getpid(), rand.Int64())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), killHelperEnv+"="+op, killMarkEnv+"="+mark, "TMPDIR="+tmp,
 		"STRATA_TEST_KILL_DIALECT="+k.dialect, "STRATA_TEST_KILL_DSN="+k.dsn, "STRATA_TEST_KILL_ARG="+arg)
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-go/strata/internal/mysqlswap"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
 )
@@ -33,6 +34,10 @@ const (
 	killMarkEnv   = "STRATA_TEST_KILL_MARK"   // inherited by the tools: finds orphans
 	// killCountEnv raises the number of kills per dialect and operation.
 	killCountEnv = "STRATA_TEST_KILLS"
+	// killPauseEnv makes the child's MySQL restore wait after the n-th
+	// step of its swap, to be killed in the window a random moment
+	// rarely hits.
+	killPauseEnv = "STRATA_TEST_KILL_PAUSE"
 )
 
 func TestMain(m *testing.M) {
@@ -69,6 +74,17 @@ func killHelper(op string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	if n, _ := strconv.Atoi(os.Getenv(killPauseEnv)); n > 0 {
+		// Wait at the n-th step of the swap to be killed there.
+		seen := 0
+		swapHook = func(step string) error {
+			if seen++; seen == n {
+				fmt.Fprintf(os.Stderr, "paused after swap step %q\n", step)
+				time.Sleep(time.Hour)
+			}
+			return nil
+		}
+	}
 	if op == "backup" {
 		_, err = Create(ctx, b, c, Options{Dir: arg})
 	} else {
@@ -93,9 +109,17 @@ type killCase struct {
 	snapshot  func(t *testing.T) string
 	// tables, if set, is the part of snapshot every kill must keep whole:
 	// the tables, their columns, constraints and rows. The rest (MySQL's
-	// triggers, views and routines) may be missing after a kill in the
-	// instant a restore replaces them; the next restore brings them back.
+	// triggers, views and routines) may be part old and part restored
+	// after a kill in the instant a restore replaces them, until recover
+	// runs.
 	tables func(t *testing.T) string
+	// recover, if set, is what the next run does first (on MySQL, what
+	// the next restore or locked migration run does): after it, the
+	// whole snapshot must be as it was or as the backup has it.
+	recover func(t *testing.T)
+	// swapSteps, if set, is about how many steps a restore's swap has:
+	// every fourth restore is killed while it waits after one of them.
+	swapSteps int
 	// quiet, if set, reports whether no server session of the child
 	// still runs a statement: a statement in flight when the child died
 	// (a COMMIT, a RENAME) runs to its end on the server.
@@ -128,7 +152,7 @@ func TestKillMySQL(t *testing.T) {
 	t.Cleanup(func() { db.Exec("DROP USER '" + user + "'@'%'") })
 	// A test that stops half way leaves the last kill's scratch databases.
 	t.Cleanup(func() {
-		prefix := scratchPrefix(cfg.dbname)
+		prefix := mysqlswap.Prefix(cfg.dbname)
 		rows, err := db.Query(`SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 		if err != nil {
 			return
@@ -167,7 +191,15 @@ func TestKillMySQL(t *testing.T) {
 	quiet := func(t *testing.T) bool {
 		return len(names(t, c, "SELECT user FROM information_schema.processlist WHERE user = ?", user)) == 0
 	}
-	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet},
+	nextRun := func(t *testing.T) {
+		if err := mysqlswap.Recover(t.Context(), c, cfg.dbname); err != nil {
+			t.Fatalf("recover: %v", err)
+		}
+		if left := scratchLeft(t, c); len(left) > 0 {
+			t.Fatalf("scratch databases left after recovery: %v", left)
+		}
+	}
+	runKills(t, &killCase{dialect: "mysql", admin: c, dsn: userDSN, password: killSecret, snapshot: snap, tables: tables, quiet: quiet, recover: nextRun, swapSteps: 6},
 		"DELETE FROM child WHERE id % 3 = 0", "DROP TABLE schema_version", "CREATE TABLE added (x int)")
 	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left after a completed restore: %v", left)
@@ -287,7 +319,17 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 		if i%2 == 1 {
 			delay = d/2 + time.Duration(rand.Int64N(int64(d)*6/10+1))
 		}
-		out, err := runHelper(t, k, op, arg, tmp, delay)
+		var env []string
+		if k.swapSteps > 0 && op == "restore" && i%4 == 3 {
+			// The child waits there; kill it well after it got there.
+			step := 1 + rand.IntN(k.swapSteps+1)
+			env = append(env, fmt.Sprintf("%s=%d", killPauseEnv, step))
+			delay = 3*d + 2*time.Second
+		}
+		out, err := runHelper(t, k, op, arg, tmp, delay, env...)
+		if env != nil {
+			t.Logf("kill %d: %s", i, strings.TrimSpace(string(out)))
+		}
 		if k.quiet != nil {
 			deadline := time.Now().Add(30 * time.Second)
 			for !k.quiet(t) {
@@ -308,17 +350,38 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 			state = "old"
 		case got == k.want:
 			state = "restored"
-		case gotTables == oldTables || gotTables == wantTables:
+		case k.recover != nil && (gotTables == oldTables || gotTables == wantTables):
 			state = "old"
 			if gotTables == wantTables {
 				state = "restored"
 			}
-			t.Logf("kill %d (%s after %v): tables %s, but other objects differ: %v", i, op, delay, state,
+			t.Logf("kill %d (%s after %v): tables %s, the other objects part old and part restored until recovered: %v", i, op, delay, state,
 				lineDiff(got, map[string]string{"old": k.old, "restored": k.want}[state]))
-			state += ", other objects incomplete"
+			state += " after recovery"
+		case gotTables == oldTables || gotTables == wantTables:
+			t.Fatalf("kill %d (%s after %v): the tables are whole but other objects differ: %v", i, op, delay, lineDiff(got, k.want))
 		default:
 			t.Fatalf("kill %d (%s after %v): the tables are neither as they were nor as the backup has them: %v",
 				i, op, delay, lineDiff(gotTables, wantTables))
+		}
+		if k.recover != nil {
+			// The next run finds the database exactly as it was or as
+			// the backup has it, never a mix, and nothing of the
+			// restore left.
+			before := state
+			k.recover(t)
+			switch got := k.snapshot(t); {
+			case got == k.old && !strings.HasPrefix(before, "restored"):
+				state = "old"
+			case got == k.want && !strings.HasPrefix(before, "old"):
+				state = "restored"
+			default:
+				t.Fatalf("kill %d (%s after %v): after recovery from %s, the database is neither as it was nor as the backup has it: against old %v; against backup %v",
+					i, op, delay, before, lineDiff(got, k.old), lineDiff(got, k.want))
+			}
+			if before != state {
+				state = before + " -> " + state
+			}
 		}
 		t.Logf("kill %d: %s after %v: %s (%v)", i, op, delay, state, err)
 		checkSecretAbsent(t, k.password, out, tmp, bdir)
@@ -383,12 +446,13 @@ func lineDiff(got, want string) []string {
 
 // runHelper runs the child; with delay > 0 it SIGKILLs it after delay (if
 // it is still running) and checks that nothing it started survives.
-func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Duration) ([]byte, error) {
+func runHelper(t *testing.T, k *killCase, op, arg, tmp string, delay time.Duration, env ...string) ([]byte, error) {
 	t.Helper()
 	mark := fmt.Sprintf("%d-%d", os.Getpid(), rand.Int64())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), killHelperEnv+"="+op, killMarkEnv+"="+mark, "TMPDIR="+tmp,
 		"STRATA_TEST_KILL_DIALECT="+k.dialect, "STRATA_TEST_KILL_DSN="+k.dsn, "STRATA_TEST_KILL_ARG="+arg)
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -37,8 +37,15 @@ import (
 // routines and triggers. A dump that fails to load (damaged, or using a
 // collation the server lacks) leaves the database as it was. The old
 // tables are dropped once the new ones are in. Events are neither dumped
-// nor replaced (dumping them needs the EVENT privilege). The scratch
-// databases of a restore that was killed are dropped by the next restore.
+// nor replaced (dumping them needs the EVENT privilege).
+//
+// Before the swap changes anything it writes a journal into the database
+// the old tables move to. A restore killed during the swap is finished
+// (if the tables had moved) or undone (if not) by the next restore, and
+// by the next migration run that takes the lock (the MySQL dialect's
+// SaveSession), so the database ends up exactly as it was or exactly as
+// the dump has it. The scratch databases of a restore that was killed are
+// dropped the same way.
 type MySQL struct {
 	// Dump and Client are the programs to run: a path, or a name to look
 	// up in PATH. Empty (as NewMySQL leaves them) means mariadb-dump and

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/internal/mysqlswap"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 )
 
@@ -165,7 +166,7 @@ func spoilDump(t *testing.T, path string, edit func([]byte) []byte) {
 // scratchLeft lists the scratch databases of the connection's database.
 func scratchLeft(t *testing.T, c queryer) []string {
 	t.Helper()
-	prefix := scratchPrefix(names(t, c, "SELECT DATABASE()")[0])
+	prefix := mysqlswap.Prefix(names(t, c, "SELECT DATABASE()")[0])
 	return names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 }
 
@@ -177,8 +178,18 @@ func TestMySQLRestoreUndo(t *testing.T) {
 		"CREATE TABLE newer (x int)", "CREATE PROCEDURE p() SELECT 1", "CREATE VIEW v2 AS SELECT x FROM newer",
 		"CREATE TRIGGER newer_bi BEFORE INSERT ON newer FOR EACH ROW SET NEW.x = NEW.x + 1")
 	want := myFullSnapshot(t, c)
-	swapFault = func() error { return errors.New("injected failure") }
-	t.Cleanup(func() { swapFault = nil })
+	// Fail right after the dump's triggers are created.
+	moved, failed := false, false
+	swapHook = func(step string) error {
+		if step == "rename" {
+			moved = true
+		} else if moved && !failed && !strings.HasPrefix(step, "create trigger ") {
+			failed = true
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	t.Cleanup(func() { swapHook = nil })
 	err := Restore(t.Context(), b, c, f.Path)
 	checkErr(t, err, nil, "injected failure", "is unchanged")
 	if got := myFullSnapshot(t, c); got != want {
@@ -211,5 +222,52 @@ func TestMySQLRestoreNeedsScratchPrivilege(t *testing.T) {
 	checkErr(t, err, nil, "is unchanged", "GRANT ALL ON `strata\\_restore\\_%`.*")
 	if got := myFullSnapshot(t, c); got != want {
 		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
+	}
+}
+
+// TestMySQLRestoreAfterInterruptedSwap: a restore stopped at any step of
+// its swap, as if killed there, leaves what the next restore finishes or
+// undoes before it restores: the database ends exactly as the backup has
+// it, with no scratch database left.
+func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
+	damage := []string{"DROP TRIGGER posts_ai", "UPDATE users SET name = 'changed' WHERE id < 10",
+		"CREATE TABLE newer (x int)", "CREATE PROCEDURE p() SELECT 1", "CREATE VIEW v2 AS SELECT x FROM newer",
+		"CREATE TRIGGER newer_bi BEFORE INSERT ON newer FOR EACH ROW SET NEW.x = NEW.x + 1"}
+	var steps []string
+	c, b, f, want := myRestoreFixture(t, 100)
+	mustExec(t, c, damage...)
+	swapHook = func(s string) error { steps = append(steps, s); return nil }
+	t.Cleanup(func() { swapHook = nil })
+	if err := Restore(t.Context(), b, c, f.Path); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	if got := myFullSnapshot(t, c); got != want {
+		t.Fatalf("restored database differs: %v", lineDiff(got, want))
+	}
+	for i, step := range steps {
+		t.Run(fmt.Sprintf("%02d %s", i, step), func(t *testing.T) {
+			c, b, f, want := myRestoreFixture(t, 100)
+			mustExec(t, c, damage...)
+			n := 0
+			swapHook = func(string) error {
+				if n++; n == i+1 {
+					return mysqlswap.ErrStop
+				}
+				return nil
+			}
+			if err := Restore(t.Context(), b, c, f.Path); !errors.Is(err, mysqlswap.ErrStop) {
+				t.Fatalf("Restore: %v, want it stopped", err)
+			}
+			swapHook = nil
+			if err := Restore(t.Context(), b, c, f.Path); err != nil {
+				t.Fatalf("Restore after a stopped one: %v", err)
+			}
+			if got := myFullSnapshot(t, c); got != want {
+				t.Errorf("database differs from the backup: %v", lineDiff(got, want))
+			}
+			if left := scratchLeft(t, c); len(left) > 0 {
+				t.Errorf("scratch databases left: %v", left)
+			}
+		})
 	}
 }

@@ -22,6 +22,12 @@
 // name derives from the database and the version table, so applications
 // with different version tables never block each other.
 //
+// Once it holds the lock, a run first finishes or undoes a restore of the
+// version table's database that was killed half way through its swap
+// (see backup.MySQL), so that it never migrates old tables without their
+// triggers or new tables with old views. With nothing to do that is one
+// query; a run with nothing pending takes no lock and does not look.
+//
 // The version table is created in the connection's current database
 // (DATABASE(), the one the DSN names), or in the database a qualified name
 // "database.table" gives. Its description column is TEXT, which older

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/internal/mysqlswap"
 )
 
 var _ dialect.Sessioner = (*Dialect)(nil)
@@ -21,6 +22,11 @@ var sessionVars = []string{
 
 // SaveSession reads the current database (or the one table names) and
 // the session variables a migration may change.
+//
+// The manager calls it on the connection that holds the migration lock,
+// so it is also where a restore of that database killed half way through
+// (see [backup.MySQL]) is finished or undone before anything else runs;
+// with nothing to do, that costs one query.
 func (*Dialect) SaveSession(ctx context.Context, conn *sql.Conn, table string) (dialect.Session, error) {
 	s := &session{}
 	// in_transaction is MariaDB's; where the server lacks it, Restore
@@ -38,6 +44,9 @@ func (*Dialect) SaveSession(ctx context.Context, conn *sql.Conn, table string) (
 		return nil, fmt.Errorf("version table %q: no database selected (give one in the DSN or qualify the table)", table)
 	} else {
 		s.schema = db.String
+	}
+	if err := mysqlswap.Recover(ctx, conn, s.schema); err != nil {
+		return nil, fmt.Errorf("a restore of database %q was interrupted, and finishing or undoing it failed: %w", s.schema, err)
 	}
 	return s, nil
 }

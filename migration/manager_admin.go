@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"github.com/strata-go/strata/dialect"
 )
 
 // Validate is a dry run of [Manager.Up]. Where the dialect has transactional
@@ -57,7 +55,7 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 }
 
 func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	hooks, _ := m.d.(dialect.Hooks)
+	hooks := m.caps.hooks
 	if hooks != nil {
 		restore, err := hooks.PrepareConn(ctx, conn)
 		if err != nil {

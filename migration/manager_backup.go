@@ -83,7 +83,7 @@ func (m *Manager) backuper() (backup.Backuper, error) {
 	if b := m.cfg.backup.backuper; b != nil {
 		return b, nil
 	}
-	if d, ok := m.d.(DefaultBackuper); ok {
+	if d := m.caps.backuper; d != nil {
 		return d.Backuper(), nil
 	}
 	switch name := m.d.Name(); name {

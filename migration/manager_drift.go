@@ -145,7 +145,7 @@ func (r *DriftReport) String() string {
 // records the live schema as the expected one.
 func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 	defer recoverInto(&err)
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return nil, fmt.Errorf("%w: dialect %s cannot describe schemas (it does not implement schema.Inspector)", ErrNoSchema, m.d.Name())
 	}
 	var rep *DriftReport
@@ -190,7 +190,7 @@ func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 // [ErrNoSchema].
 func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 	defer recoverInto(&err)
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return fmt.Errorf("%w: dialect %s cannot describe schemas (it does not implement schema.Inspector)", ErrNoSchema, m.d.Name())
 	}
 	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
@@ -219,7 +219,7 @@ func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 // does not fail the run: it is logged, and Drift reports that the run
 // recorded no schema.
 func (m *Manager) recordSchema(ctx context.Context, conn *sql.Conn, st *state) {
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return
 	}
 	if head := st.head(); head != nil && head.Dirty {

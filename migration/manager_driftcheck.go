@@ -83,7 +83,7 @@ const maxDriftReport = 60000
 // DriftRefuse, returns an error wrapping ErrDrift. Being unable to compare
 // is logged, not fatal.
 func (m *Manager) checkDrift(ctx context.Context, conn *sql.Conn, st *state) error {
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return nil
 	}
 	head := st.head()

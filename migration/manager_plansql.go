@@ -78,7 +78,7 @@ func (m *Manager) PlanSQL(ctx context.Context, t Target) (steps []Step, err erro
 // capture runs steps in one rolled-back transaction, recording the
 // statements of those not yet previewed.
 func (m *Manager) capture(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	hooks, _ := m.d.(dialect.Hooks)
+	hooks := m.caps.hooks
 	if hooks != nil {
 		restore, err := hooks.PrepareConn(ctx, conn)
 		if err != nil {

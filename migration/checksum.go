@@ -139,7 +139,7 @@ func (m *Manager) writeChecksums(ctx context.Context, conn *sql.Conn, st *state,
 	head, fp := next.head(), next.fp.String()
 	sync := head != nil && !next.hasDirty()
 	if sync {
-		if err := m.syncHead(ctx, tx, st.tbl, head, fp); err != nil {
+		if err := st.tbl.syncHead(ctx, tx, head, fp); err != nil {
 			return err
 		}
 	}

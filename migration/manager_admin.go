@@ -174,7 +174,7 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 			}
 			st.remove(id)
 		}
-		if err := m.syncHead(ctx, tx, st.tbl, st.head(), st.fp.String()); err != nil {
+		if err := st.tbl.syncHead(ctx, tx, st.head(), st.fp.String()); err != nil {
 			return stepErr(id, StepRecord, err)
 		}
 		if err := tx.Commit(); err != nil {

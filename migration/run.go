@@ -17,6 +17,8 @@
 //     the end it records the schema for drift detection.
 //  4. withLock releases the lock on the same connection, restores or
 //     discards the session, and returns the connection.
+//
+// Every statement on strata's own tables is in store.go.
 
 package migration
 
@@ -444,7 +446,7 @@ func (r *run) runInTx(ctx context.Context, tx *sql.Tx, mg Migration, dir Directi
 	if err := st.tbl.delete(ctx, tx, id); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
-	if err := m.syncHead(ctx, tx, st.tbl, head, fp); err != nil {
+	if err := st.tbl.syncHead(ctx, tx, head, fp); err != nil {
 		return nil, stepErr(id, StepRecord, err)
 	}
 	return func() {
@@ -474,16 +476,6 @@ func call(ctx context.Context, f func(context.Context, *Tx) error, tx *Tx) (err 
 		}
 	}()
 	return f(ctx, tx)
-}
-
-// syncHead makes head, the newest row, carry fp, the fingerprint of the
-// applied set, in the database. The caller updates its state once the
-// change is committed.
-func (m *Manager) syncHead(ctx context.Context, q dialect.Execer, tbl *store, head *Record, fp string) error {
-	if head == nil || head.fingerprint == fp {
-		return nil
-	}
-	return tbl.setFingerprint(ctx, q, head.Seq, fp)
 }
 
 // connTx is a transaction with the connection it runs on, for

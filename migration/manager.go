@@ -39,6 +39,7 @@ type capabilities struct {
 	interrupter dialect.Interrupter
 	inspector   schema.Inspector
 	backuper    DefaultBackuper
+	backupHint  dialect.BackupHinter
 }
 
 func capabilitiesOf(d dialect.Dialect) capabilities {
@@ -49,6 +50,7 @@ func capabilitiesOf(d dialect.Dialect) capabilities {
 	c.interrupter, _ = d.(dialect.Interrupter)
 	c.inspector, _ = d.(schema.Inspector)
 	c.backuper, _ = d.(DefaultBackuper)
+	c.backupHint, _ = d.(dialect.BackupHinter)
 	return c
 }
 

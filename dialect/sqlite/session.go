@@ -12,12 +12,6 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-var (
-	_ dialect.Sessioner    = (*Dialect)(nil)
-	_ dialect.TxProber     = (*Dialect)(nil)
-	_ dialect.TableChecker = (*Dialect)(nil)
-)
-
 // sessionPragmas are the per-connection settings a migration may change
 // that Restore puts back.
 var sessionPragmas = []string{

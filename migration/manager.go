@@ -23,7 +23,7 @@ type Manager struct {
 	d      dialect.Dialect
 	g      *graph
 	cfg    config
-	st     *store
+	tbl    *store // the version table as configured, unqualified
 	locker lock.Locker
 	known  string       // fingerprint of every known migration
 	caps   capabilities // what the dialect implements beyond dialect.Dialect
@@ -90,7 +90,7 @@ func NewManager(db *sql.DB, d dialect.Dialect, ms []Migration, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{db: db, d: d, g: g, cfg: cfg, st: newStore(d, cfg.table), locker: cfg.locker, caps: capabilitiesOf(d)}
+	m := &Manager{db: db, d: d, g: g, cfg: cfg, tbl: newStore(d, cfg.table), locker: cfg.locker, caps: capabilitiesOf(d)}
 	if m.locker == nil {
 		m.locker = d.Locker(dialect.LockOptions{Table: cfg.table, Logger: cfg.log})
 	}

@@ -48,7 +48,7 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 			m.cfg.log.WarnContext(ctx, "dry run without transactional DDL checks the graph, the version table and the first pending migration's Validate only",
 				"dialect", m.d.Name(), "migration", steps[0].ID)
 			mg := m.g.byID[steps[0].ID]
-			return stepErr(mg.ID(), StepValidate, call(ctx, mg.Validate, &Tx{ex: conn, d: m.d}))
+			return stepErr(mg.ID(), StepValidate, callMigration(ctx, mg.Validate, &Tx{ex: conn, d: m.d}))
 		}
 		return m.dryRun(ctx, conn, steps)
 	})
@@ -80,7 +80,7 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 			return nil
 		}
 		mg := m.g.byID[s.ID]
-		err := m.run(ctx, mg, DirectionUp, mtx)
+		err := m.migrate(ctx, mg, DirectionUp, mtx)
 		if m.txEnded(conn, tx) {
 			// Its COMMIT made part of the dry run stick.
 			return stepErr(s.ID, StepUp, errors.Join(fmt.Errorf("%w; in a dry run: what it ran before may be committed, inspect the database", ErrTransactionEnded), err))

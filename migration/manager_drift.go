@@ -267,7 +267,7 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 // readSchema reads the schema recorded for seq, which must have the
 // fingerprint fp.
 func (m *Manager) readSchema(ctx context.Context, q dialect.Execer, seq int64, fp string) (*recordedSchema, error) {
-	at, data, err := m.st.readSchema(ctx, q, seq, fp)
+	at, data, err := m.tbl.readSchema(ctx, q, seq, fp)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func (m *Manager) capture(ctx context.Context, conn *sql.Conn, steps []Step) (er
 			continue
 		}
 		rec.stmts = nil
-		if err := m.run(ctx, m.g.byID[s.ID], s.Direction, &Tx{ex: rec, d: m.d, inTx: true}); err != nil {
+		if err := m.migrate(ctx, m.g.byID[s.ID], s.Direction, &Tx{ex: rec, d: m.d, inTx: true}); err != nil {
 			return err
 		}
 		if s.Preview == PreviewNone {

@@ -1,22 +1,25 @@
-// The run path: what one call of Manager.Up, or any Manager.Run, does, in
-// the order this file reads.
+// The run path, in the order this file reads: what one call of Manager.Up
+// (or any Manager.Run) does, down to the committed version-table row.
 //
 //  1. Run checks the target and takes the fast path: upToDate reads the
-//     newest version-table row without the lock and returns if it says
-//     every known migration is applied. Otherwise it reads the whole table,
-//     still without the lock, and plans; nothing to do ends the run here.
-//  2. withLock pins one connection, takes the lock on it, saves its session
-//     (dialect.Sessioner), creates the version table if missing and reads
-//     the state again under the lock. Run plans again from that state and
-//     checks for drift.
-//  3. run.apply prepares the connection (dialect.Hooks) and applies the
-//     steps one by one (run.applyStep): flush pending version-table writes,
-//     back up, then either, in a transaction, Validate, Up, the dialect's
-//     check before commit, the version-table row, commit (run.applyInTx),
-//     or, outside one, the dirty-marking protocol of manager_conn.go. At
-//     the end it records the schema for drift detection.
-//  4. withLock releases the lock on the same connection, restores or
-//     discards the session, and returns the connection.
+//     newest version-table row without the lock and returns (nil, nil) if
+//     it says every known migration is applied. Otherwise Run reads the
+//     whole table, still without the lock, and plans; nothing to do ends
+//     the run here.
+//  2. withLock pins one connection and takes the lock on it, saves its
+//     session (dialect.Sessioner), creates the version table if missing
+//     and loads the state again under the lock. Run plans again from it
+//     and checks for drift.
+//  3. run.apply prepares the connection (dialect.Hooks) and takes each step
+//     (run.applyStep): a backup if the migration asks for one, then
+//     run.applyInTx: begin; Validate and Up (Manager.migrate), the
+//     dialect's check before commit and the version-table row
+//     (run.migrateAndRecord); commit. A migration that cannot run in a
+//     transaction takes the dirty-marking protocol of run_notx.go instead,
+//     and WithAtomic takes every step in one transaction (run_atomic.go).
+//     Last, the schema is recorded for drift detection.
+//  4. withLock, on every path, restores or discards the session and
+//     releases the lock on the connection that took it.
 //
 // Every statement on strata's own tables is in store.go.
 
@@ -131,7 +134,7 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 // known migration, and nothing else, is applied and clean. Any doubt (no
 // table, a read error) sends the caller down the full path.
 func (m *Manager) upToDate(ctx context.Context) bool {
-	fp, dirty, ok := m.st.head(ctx, m.db)
+	fp, dirty, ok := m.tbl.head(ctx, m.db)
 	return ok && !dirty && fp == m.known
 }
 
@@ -213,7 +216,7 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 	}()
 	defer recoverInto(&err)
 
-	tbl := m.st
+	tbl := m.tbl
 	var sess dialect.Session
 	if sr := m.caps.sessioner; sr != nil {
 		sess, err = sr.SaveSession(ctx, conn, m.cfg.table)
@@ -221,7 +224,7 @@ func (m *Manager) withLock(ctx context.Context, create bool, fn func(*sql.Conn, 
 			drop = true
 			return stepErr("", StepState, err)
 		}
-		tbl = m.st.in(sess.Schema())
+		tbl = m.tbl.in(sess.Schema())
 		defer closeSession(sess)
 	}
 	var st *state
@@ -389,7 +392,7 @@ func (r *run) applyStep(ctx context.Context, s Step) (res Result, err error) {
 			err = errors.Join(err, stepErr(s.ID, StepState, rerr))
 		}
 	} else {
-		err = r.applyConn(ctx, mg, s.Direction, start)
+		err = r.applyMarkingDirty(ctx, mg, s.Direction, start)
 	}
 	res.Duration = time.Since(start)
 	return res, err
@@ -402,7 +405,7 @@ func (r *run) applyInTx(ctx context.Context, mg Migration, dir Direction, start 
 		return stepErr(mg.ID(), string(dir), fmt.Errorf("begin transaction: %w", err))
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	update, err := r.runInTx(ctx, tx, mg, dir, start)
+	update, err := r.migrateAndRecord(ctx, tx, mg, dir, start)
 	if errors.Is(err, ErrTransactionEnded) {
 		_ = tx.Rollback()
 		return r.recordEnded(ctx, mg.ID(), err)
@@ -417,13 +420,13 @@ func (r *run) applyInTx(ctx context.Context, mg Migration, dir Direction, start 
 	return nil
 }
 
-// runInTx runs one migration (Validate and Up, or Down), the dialect's
-// pre-commit check and the version-table change in tx. The returned
+// migrateAndRecord runs one migration (Validate and Up, or Down), the
+// dialect's pre-commit check and the version-table change in tx. The returned
 // function brings the state up to date once the caller has committed.
-func (r *run) runInTx(ctx context.Context, tx *sql.Tx, mg Migration, dir Direction, start time.Time) (func(), error) {
+func (r *run) migrateAndRecord(ctx context.Context, tx *sql.Tx, mg Migration, dir Direction, start time.Time) (func(), error) {
 	m, st := r.m, r.st
 	id := mg.ID()
-	err := m.run(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true})
+	err := m.migrate(ctx, mg, dir, &Tx{ex: tx, d: m.d, inTx: true})
 	if m.txEnded(r.conn, tx) {
 		return nil, stepErr(id, string(dir), errors.Join(ErrTransactionEnded, err))
 	}
@@ -457,19 +460,21 @@ func (r *run) runInTx(ctx context.Context, tx *sql.Tx, mg Migration, dir Directi
 	}, nil
 }
 
-// run calls Validate and Up, or Down, naming the step that failed.
-func (m *Manager) run(ctx context.Context, mg Migration, dir Direction, tx *Tx) error {
+// migrate calls mg's Validate and Up, or its Down, on tx, naming the
+// step that failed.
+func (m *Manager) migrate(ctx context.Context, mg Migration, dir Direction, tx *Tx) error {
 	if dir == DirectionDown {
-		return stepErr(mg.ID(), StepDown, call(ctx, mg.Down, tx))
+		return stepErr(mg.ID(), StepDown, callMigration(ctx, mg.Down, tx))
 	}
-	if err := call(ctx, mg.Validate, tx); err != nil {
+	if err := callMigration(ctx, mg.Validate, tx); err != nil {
 		return stepErr(mg.ID(), StepValidate, err)
 	}
-	return stepErr(mg.ID(), StepUp, call(ctx, mg.Up, tx))
+	return stepErr(mg.ID(), StepUp, callMigration(ctx, mg.Up, tx))
 }
 
-// call calls f, turning a panic into a *PanicError.
-func call(ctx context.Context, f func(context.Context, *Tx) error, tx *Tx) (err error) {
+// callMigration calls f, one of a migration's methods, turning a panic
+// into a *PanicError.
+func callMigration(ctx context.Context, f func(context.Context, *Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
@@ -551,8 +556,8 @@ func (r *run) recordEnded(ctx context.Context, id string, err error) error {
 	if werr != nil {
 		return errors.Join(err, stepErr(id, StepRecord, fmt.Errorf("%w; it could not be recorded dirty: inspect the database", werr)))
 	}
-	// err is the *Error runInTx made for this migration: say so inside it,
-	// so that the run still fails with an *Error at the top.
+	// err is the *Error migrateAndRecord made for this migration: say so
+	// inside it, so that the run still fails with an *Error at the top.
 	var me *Error
 	if errors.As(err, &me) {
 		me.Err = fmt.Errorf("%w; it is recorded as dirty and nothing runs until it is repaired", me.Err)

@@ -47,7 +47,7 @@ func (r *run) applyAtomic(ctx context.Context) error {
 			return fail(i, stepErr(s.ID, string(s.Direction), err))
 		}
 		start := time.Now()
-		update, err := r.runInTx(ctx, tx, m.g.byID[s.ID], s.Direction, start)
+		update, err := r.migrateAndRecord(ctx, tx, m.g.byID[s.ID], s.Direction, start)
 		results[i].Duration = time.Since(start)
 		if errors.Is(err, ErrTransactionEnded) {
 			// The migrations before it were committed with their rows,

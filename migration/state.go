@@ -162,7 +162,7 @@ func (st *state) setChecksum(id, sum string) {
 
 // load reads the version table as configured, unqualified.
 func (m *Manager) load(ctx context.Context, q dialect.Execer) (*state, error) {
-	return m.loadFrom(ctx, q, m.st)
+	return m.loadFrom(ctx, q, m.tbl)
 }
 
 // loadFrom reads the version table tbl.

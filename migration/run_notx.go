@@ -11,23 +11,24 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-// applyConn runs one migration outside a transaction (every migration on
-// MySQL, NoTransaction ones elsewhere): its row is recorded dirty before it
-// runs and clean after (up), or dirty before and deleted after (down), so a
-// failure or crash half way is never mistaken for success.
+// applyMarkingDirty runs one migration outside a transaction (every
+// migration on MySQL, NoTransaction ones elsewhere), with the dirty-marking
+// protocol: its row is recorded dirty before it runs and clean after (up),
+// or dirty before and deleted after (down), so a failure or crash half way
+// is never mistaken for success.
 //
-// The opening write commits, with whatever is pending, before the migration
-// runs. The closing write is left pending, to commit with the next migration's
-// opening write or when the run ends: one commit per migration instead of
-// two, as many as running the statements and inserting a version row. A
-// crash in between leaves the migration recorded dirty, as a crash just
-// after its statements always could.
-func (r *run) applyConn(ctx context.Context, mg Migration, dir Direction, start time.Time) error {
+// The opening write commits, with whatever is pending, before the
+// migration runs. The closing write is left pending, to commit with the
+// next migration's opening write or when the run ends: one commit per
+// migration instead of two, as many as running the statements and
+// inserting a version row. A crash in between leaves the migration
+// recorded dirty, as a crash just after its statements always could.
+func (r *run) applyMarkingDirty(ctx context.Context, mg Migration, dir Direction, start time.Time) error {
 	m, st, b := r.m, r.st, &r.pending
 	id, step := mg.ID(), string(dir)
 	mtx := &Tx{ex: r.conn, d: m.d}
 	if dir == DirectionUp {
-		if err := call(ctx, mg.Validate, mtx); err != nil {
+		if err := callMigration(ctx, mg.Validate, mtx); err != nil {
 			return stepErr(id, StepValidate, err)
 		}
 		rec := st.next(mg, 0, true)
@@ -66,7 +67,7 @@ func (r *run) applyConn(ctx context.Context, mg Migration, dir Direction, start 
 	if dir == DirectionDown {
 		f = mg.Down
 	}
-	err := call(ctx, f, mtx)
+	err := callMigration(ctx, f, mtx)
 	// What the migration left on the session must not reach the writes
 	// below, nor the next migration; a transaction it left open is its
 	// work, committed if it succeeded.
@@ -121,7 +122,7 @@ func (r *run) syncWrite(id, headID string, seq int64, fp string) write {
 
 // A batch holds version-table writes of a run outside transactions that
 // have not been written yet, to write them in one transaction with the next
-// write that must commit before work goes on. See [run.applyConn].
+// write that must commit before work goes on. See [run.applyMarkingDirty].
 type batch struct {
 	writes []write
 }

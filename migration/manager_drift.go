@@ -26,15 +26,15 @@ import (
 // strata). [Manager.RecordSchema] records one.
 var ErrNoSchema = errors.New("migration: no recorded schema")
 
-// SchemaTableSuffix is appended to the version table's name to name the
+// schemaTableSuffix is appended to the version table's name to name the
 // table the schema is recorded in after each run; see [Manager.SchemaTable].
-const SchemaTableSuffix = "_schema"
+const schemaTableSuffix = "_schema"
 
 // SchemaTable returns the name of the table in which the manager records
 // the schema each run leaves, for [Manager.Drift]: the version table's name
-// followed by [SchemaTableSuffix], in the same schema. A name that would be
-// longer than 63 characters is shortened, keeping it unique with a hash of
-// the version table's name.
+// followed by "_schema", in the same schema. A name that would be longer
+// than 63 characters is shortened, keeping it unique with a hash of the
+// version table's name.
 //
 // The table has one set of rows per recorded run, for the runs whose
 // newest version-table row is still applied:
@@ -52,7 +52,7 @@ const SchemaTableSuffix = "_schema"
 // table) out of every schema it describes.
 func (m *Manager) SchemaTable() string { return schemaTableName(m.cfg.table) }
 
-func schemaTableName(table string) string { return suffixedName(table, SchemaTableSuffix) }
+func schemaTableName(table string) string { return suffixedName(table, schemaTableSuffix) }
 
 // suffixedName returns the name of table with suffix appended, shortened
 // to 63 characters if need be.

@@ -20,17 +20,12 @@ import (
 // this is all it checked.
 func (m *Manager) Validate(ctx context.Context) (err error) {
 	defer recoverInto(&err)
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, true)
 	if err != nil {
 		return err
 	}
 	if err := m.checksumErr(st); err != nil {
 		return err
-	}
-	if len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return err
-		}
 	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, Target{Direction: DirectionUp})
@@ -55,18 +50,15 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 }
 
 func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	hooks := m.caps.hooks
-	if hooks != nil {
-		restore, err := hooks.PrepareConn(ctx, conn)
-		if err != nil {
-			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
-		}
-		defer func() {
-			rctx, cancel := cleanupContext(ctx)
-			defer cancel()
-			err = errors.Join(err, restore(rctx))
-		}()
+	restore, err := m.prepareConn(ctx, conn)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		err = errors.Join(err, restore(rctx))
+	}()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))
@@ -88,7 +80,7 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 		if err != nil {
 			return err
 		}
-		if hooks != nil {
+		if hooks := m.caps.hooks; hooks != nil {
 			if err := hooks.BeforeCommit(ctx, connTx{tx, conn}); err != nil {
 				return stepErr(s.ID, StepUp, err)
 			}

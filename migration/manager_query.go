@@ -18,14 +18,9 @@ import (
 // a database that goose or golang-migrate manages and strata has not
 // adopted yet it returns [ErrForeignVersionTable].
 func (m *Manager) Status(ctx context.Context) ([]Status, error) {
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, true)
 	if err != nil {
 		return nil, err
-	}
-	if len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return nil, err
-		}
 	}
 	dirty := StateDirty
 	if st.hasDirty() && m.lockedElsewhere(ctx) {
@@ -85,14 +80,9 @@ func (m *Manager) Plan(ctx context.Context, t Target) ([]Step, error) {
 	if err := m.checkTarget(t); err != nil {
 		return nil, err
 	}
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, t.Direction == DirectionUp)
 	if err != nil {
 		return nil, err
-	}
-	if t.Direction == DirectionUp && len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return nil, err
-		}
 	}
 	return m.plan(st, t)
 }

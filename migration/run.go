@@ -88,14 +88,9 @@ func (m *Manager) Run(ctx context.Context, t Target) (res []Result, err error) {
 	// Look without the lock first: most runs find nothing to do. A dirty
 	// row may be a migration another process is running right now, so
 	// only the locked look below can conclude it is dirty.
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, t.Direction == DirectionUp)
 	if err != nil {
 		return nil, err
-	}
-	if t.Direction == DirectionUp && len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return nil, err
-		}
 	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, t)
@@ -275,29 +270,26 @@ type run struct {
 // apply takes the steps, appending to r.res as it goes.
 func (r *run) apply(ctx context.Context) (err error) {
 	m, conn, st := r.m, r.conn, r.st
-	if hooks := m.caps.hooks; hooks != nil {
-		restore, err := hooks.PrepareConn(ctx, conn)
+	restore, err := m.prepareConn(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := restore(rctx); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, stepErr("", StepState, rerr))
+		}
+	}()
+	if sr := m.caps.sessioner; sr != nil && m.caps.hooks != nil && st.sess != nil {
+		// What every migration starts from is the session as prepared.
+		sess, err := sr.SaveSession(ctx, conn, m.cfg.table)
 		if err != nil {
-			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
+			return stepErr("", StepState, err)
 		}
-		defer func() {
-			rctx, cancel := cleanupContext(ctx)
-			defer cancel()
-			if rerr := restore(rctx); rerr != nil {
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-				err = errors.Join(err, stepErr("", StepState, rerr))
-			}
-		}()
-		if sr := m.caps.sessioner; sr != nil && st.sess != nil {
-			// What every migration starts from is the session as
-			// prepared.
-			sess, err := sr.SaveSession(ctx, conn, m.cfg.table)
-			if err != nil {
-				return stepErr("", StepState, err)
-			}
-			defer closeSession(sess)
-			st.sess = sess
-		}
+		defer closeSession(sess)
+		st.sess = sess
 	}
 	st.ran = true
 	// Record the schema for drift detection whenever the run changed it,
@@ -346,6 +338,19 @@ func (r *run) apply(ctx context.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// prepareConn prepares the locked connection for migration transactions
+// with the dialect's [dialect.Hooks]; restore, never nil, undoes it.
+func (m *Manager) prepareConn(ctx context.Context, conn *sql.Conn) (restore func(context.Context) error, err error) {
+	if m.caps.hooks == nil {
+		return func(context.Context) error { return nil }, nil
+	}
+	restore, err = m.caps.hooks.PrepareConn(ctx, conn)
+	if err != nil {
+		return nil, stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
+	}
+	return restore, nil
 }
 
 // report adds res to the run's results and tells the progress callback.

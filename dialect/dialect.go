@@ -196,6 +196,17 @@ func DropColumn(ctx context.Context, d Dialect, ex Execer, table, column string)
 	return nil
 }
 
+// BackupHinter is an optional interface for dialects whose backups must be
+// configured, because the dialect cannot back a database up on its own
+// (migration.DefaultBackuper). BackupHint returns the Go expression that
+// builds the dialect's backuper from a DSN, such as
+// "backup.NewPostgres(dsn)": the manager's error for a migration that asks
+// for a backup when none is configured quotes it, with the option to pass
+// it to and the backup directory it needs.
+type BackupHinter interface {
+	BackupHint() string
+}
+
 var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
 
 // ValidTableName reports whether name is acceptable as a version table name:

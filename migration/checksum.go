@@ -139,7 +139,7 @@ func (m *Manager) writeChecksums(ctx context.Context, conn *sql.Conn, st *state,
 	head, fp := next.head(), next.fp.String()
 	sync := head != nil && !next.hasDirty()
 	if sync {
-		if err := m.syncHead(ctx, tx, st.tbl, head, fp); err != nil {
+		if err := st.tbl.syncHead(ctx, tx, head, fp); err != nil {
 			return err
 		}
 	}
@@ -177,6 +177,20 @@ func (m *Manager) staleChecksums(st *state) (map[string]string, bool) {
 		}
 	}
 	return sums, fp.String() == m.known
+}
+
+// backfill records the checksums of rows applied before checksums existed
+// when, as st (read without the lock) says, that is all that keeps the
+// newest row from saying the database is up to date; see
+// [Manager.backfillChecksums]. The run has nothing to do, so a failure
+// here is logged, not returned: the next start tries again.
+func (m *Manager) backfill(ctx context.Context, st *state, t Target) {
+	if _, ok := m.staleChecksums(st); !ok {
+		return
+	}
+	if err := m.backfillChecksums(ctx, t); err != nil {
+		m.cfg.log.WarnContext(ctx, "could not record the checksums of migrations applied before checksums were", "error", err)
+	}
 }
 
 // backfillChecksums records, under the lock, the checksums of rows written

@@ -34,14 +34,18 @@ var (
 	ErrTransactionEnded = errors.New("migration: the migration ended its transaction itself (COMMIT or ROLLBACK in its SQL)")
 )
 
-// Steps named by [Error].
+// Steps named by [Error]. StepState covers what a run does around the
+// migrations themselves: reading or creating the version table (and
+// refusing a dirty or foreign one), and setting the locked connection up
+// and back (its saved session; the dialect's Hooks, such as SQLite's PRAGMA
+// foreign_keys; beginning the transaction of an atomic run or a dry run).
 const (
 	StepValidate = "validate"
 	StepUp       = "up"
 	StepDown     = "down"
 	StepBackup   = "backup"
 	StepLock     = "lock"
-	StepState    = "state"  // reading or creating the version table
+	StepState    = "state"  // the version table read, the connection set up
 	StepRecord   = "record" // writing the version table
 	StepRestore  = "restore"
 	StepDrift    = "drift" // comparing the schema with the recorded one before a run

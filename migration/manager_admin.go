@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"github.com/strata-go/strata/dialect"
 )
 
 // Validate is a dry run of [Manager.Up]. Where the dialect has transactional
@@ -22,17 +20,12 @@ import (
 // this is all it checked.
 func (m *Manager) Validate(ctx context.Context) (err error) {
 	defer recoverInto(&err)
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, true)
 	if err != nil {
 		return err
 	}
 	if err := m.checksumErr(st); err != nil {
 		return err
-	}
-	if len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return err
-		}
 	}
 	if !st.hasDirty() {
 		steps, err := m.plan(st, Target{Direction: DirectionUp})
@@ -50,25 +43,22 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 			m.cfg.log.WarnContext(ctx, "dry run without transactional DDL checks the graph, the version table and the first pending migration's Validate only",
 				"dialect", m.d.Name(), "migration", steps[0].ID)
 			mg := m.g.byID[steps[0].ID]
-			return stepErr(mg.ID(), StepValidate, call(ctx, mg.Validate, &Tx{ex: conn, d: m.d}))
+			return stepErr(mg.ID(), StepValidate, callMigration(ctx, mg.Validate, &Tx{ex: conn, d: m.d}))
 		}
 		return m.dryRun(ctx, conn, steps)
 	})
 }
 
 func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	hooks, _ := m.d.(dialect.Hooks)
-	if hooks != nil {
-		restore, err := hooks.PrepareConn(ctx, conn)
-		if err != nil {
-			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
-		}
-		defer func() {
-			rctx, cancel := cleanupContext(ctx)
-			defer cancel()
-			err = errors.Join(err, restore(rctx))
-		}()
+	restore, err := m.prepareConn(ctx, conn)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		err = errors.Join(err, restore(rctx))
+	}()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))
@@ -82,7 +72,7 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 			return nil
 		}
 		mg := m.g.byID[s.ID]
-		err := m.run(ctx, mg, DirectionUp, mtx)
+		err := m.migrate(ctx, mg, DirectionUp, mtx)
 		if m.txEnded(conn, tx) {
 			// Its COMMIT made part of the dry run stick.
 			return stepErr(s.ID, StepUp, errors.Join(fmt.Errorf("%w; in a dry run: what it ran before may be committed, inspect the database", ErrTransactionEnded), err))
@@ -90,7 +80,7 @@ func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err
 		if err != nil {
 			return err
 		}
-		if hooks != nil {
+		if hooks := m.caps.hooks; hooks != nil {
 			if err := hooks.BeforeCommit(ctx, connTx{tx, conn}); err != nil {
 				return stepErr(s.ID, StepUp, err)
 			}
@@ -176,7 +166,7 @@ func (m *Manager) Repair(ctx context.Context, id string, applied bool) (err erro
 			}
 			st.remove(id)
 		}
-		if err := m.syncHead(ctx, tx, st.tbl, st.head(), st.fp.String()); err != nil {
+		if err := st.tbl.syncHead(ctx, tx, st.head(), st.fp.String()); err != nil {
 			return stepErr(id, StepRecord, err)
 		}
 		if err := tx.Commit(); err != nil {

@@ -65,6 +65,10 @@ func WithBackupKeep(n int) Option {
 // DefaultBackuper is an optional interface for dialects that can back a
 // database up with no configuration (SQLite: the database file is known
 // from the connection). [WithBackuper] overrides it.
+//
+// It and [DSNBackuper] are declared here rather than with the other
+// optional dialect interfaces in package dialect, because they return a
+// [backup.Backuper] and package dialect does not import package backup.
 type DefaultBackuper interface {
 	Backuper() backup.Backuper
 }
@@ -83,17 +87,13 @@ func (m *Manager) backuper() (backup.Backuper, error) {
 	if b := m.cfg.backup.backuper; b != nil {
 		return b, nil
 	}
-	if d, ok := m.d.(DefaultBackuper); ok {
+	if d := m.caps.backuper; d != nil {
 		return d.Backuper(), nil
 	}
-	switch name := m.d.Name(); name {
-	case "postgres":
-		return nil, errors.New("no backuper configured: pass migration.WithBackuper(backup.NewPostgres(dsn)) and migration.WithBackupDir(dir) to NewManager")
-	case "mysql":
-		return nil, errors.New("no backuper configured: pass migration.WithBackuper(backup.NewMySQL(dsn)) and migration.WithBackupDir(dir) to NewManager")
-	default:
-		return nil, fmt.Errorf("no backuper configured for dialect %q: pass migration.WithBackuper with a backup.Backuper to NewManager", name)
+	if h := m.caps.backupHint; h != nil {
+		return nil, fmt.Errorf("no backuper configured: pass migration.WithBackuper(%s) and migration.WithBackupDir(dir) to NewManager", h.BackupHint())
 	}
+	return nil, fmt.Errorf("no backuper configured for dialect %q: pass migration.WithBackuper with a backup.Backuper to NewManager", m.d.Name())
 }
 
 // backup backs the database up before step s, returning the file written.

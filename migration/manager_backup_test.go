@@ -23,6 +23,14 @@ import (
 	"github.com/strata-go/strata/migration"
 )
 
+// The built-in dialects implement the backup interfaces declared in
+// package migration, which they do not import.
+var (
+	_ migration.DefaultBackuper = (*sqlite.Dialect)(nil)
+	_ migration.DSNBackuper     = (*postgres.Dialect)(nil)
+	_ migration.DSNBackuper     = (*dialectmysql.Dialect)(nil)
+)
+
 // bkMigrations returns a migration that creates and fills a table, and a
 // destructive one that asks for a backup: it drops a column on Up and the
 // whole table on Down.

@@ -26,19 +26,15 @@ import (
 // strata). [Manager.RecordSchema] records one.
 var ErrNoSchema = errors.New("migration: no recorded schema")
 
-// SchemaTableSuffix is appended to the version table's name to name the
+// schemaTableSuffix is appended to the version table's name to name the
 // table the schema is recorded in after each run; see [Manager.SchemaTable].
-const SchemaTableSuffix = "_schema"
-
-// schemaChunk is how many characters of encoded schema one row of the
-// schema table holds: well under the 64 KiB of a MySQL TEXT.
-const schemaChunk = 32 << 10
+const schemaTableSuffix = "_schema"
 
 // SchemaTable returns the name of the table in which the manager records
 // the schema each run leaves, for [Manager.Drift]: the version table's name
-// followed by [SchemaTableSuffix], in the same schema. A name that would be
-// longer than 63 characters is shortened, keeping it unique with a hash of
-// the version table's name.
+// followed by "_schema", in the same schema. A name that would be longer
+// than 63 characters is shortened, keeping it unique with a hash of the
+// version table's name.
 //
 // The table has one set of rows per recorded run, for the runs whose
 // newest version-table row is still applied:
@@ -56,7 +52,7 @@ const schemaChunk = 32 << 10
 // table) out of every schema it describes.
 func (m *Manager) SchemaTable() string { return schemaTableName(m.cfg.table) }
 
-func schemaTableName(table string) string { return suffixedName(table, SchemaTableSuffix) }
+func schemaTableName(table string) string { return suffixedName(table, schemaTableSuffix) }
 
 // suffixedName returns the name of table with suffix appended, shortened
 // to 63 characters if need be.
@@ -145,7 +141,7 @@ func (r *DriftReport) String() string {
 // records the live schema as the expected one.
 func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 	defer recoverInto(&err)
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return nil, fmt.Errorf("%w: dialect %s cannot describe schemas (it does not implement schema.Inspector)", ErrNoSchema, m.d.Name())
 	}
 	var rep *DriftReport
@@ -169,7 +165,7 @@ func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 		if err != nil {
 			return err
 		}
-		kept, err := m.keptDrift(ctx, conn, st.tbl)
+		kept, err := st.tbl.readDrift(ctx, conn)
 		if err != nil {
 			return err
 		}
@@ -190,7 +186,7 @@ func (m *Manager) Drift(ctx context.Context) (_ *DriftReport, err error) {
 // [ErrNoSchema].
 func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 	defer recoverInto(&err)
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return fmt.Errorf("%w: dialect %s cannot describe schemas (it does not implement schema.Inspector)", ErrNoSchema, m.d.Name())
 	}
 	return m.withLock(ctx, true, func(conn *sql.Conn, st *state) error {
@@ -204,7 +200,7 @@ func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 			return stepErr("", StepRecord, err)
 		}
 		// What was kept is accepted with the live schema.
-		return stepErr("", StepRecord, m.clearKeptDrift(ctx, conn, st.tbl))
+		return stepErr("", StepRecord, st.tbl.clearDrift(ctx, conn))
 	})
 }
 
@@ -219,7 +215,7 @@ func (m *Manager) RecordSchema(ctx context.Context) (err error) {
 // does not fail the run: it is logged, and Drift reports that the run
 // recorded no schema.
 func (m *Manager) recordSchema(ctx context.Context, conn *sql.Conn, st *state) {
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return
 	}
 	if head := st.head(); head != nil && head.Dirty {
@@ -260,42 +256,8 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-
-	table := dialect.QuoteTable(m.d, st.tbl.qualify(m.SchemaTable()))
-	p := m.d.Placeholder
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
-	seq         BIGINT       NOT NULL,
-	part        INTEGER      NOT NULL,
-	fingerprint VARCHAR(100) NOT NULL,
-	recorded_at VARCHAR(40)  NOT NULL,
-	data        TEXT         NOT NULL,
-	PRIMARY KEY (seq, part)
-)`); err != nil {
-		return fmt.Errorf("create schema table %q: %w", m.SchemaTable(), err)
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record schema: begin transaction: %w", err)
-	}
-	defer tx.Rollback()
-	// Rows of later seqs describe runs since rolled back.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE seq >= `+p(1), head.Seq); err != nil {
-		return fmt.Errorf("record schema: %w", err)
-	}
-	insert := `INSERT INTO ` + table + ` (seq, part, fingerprint, recorded_at, data) VALUES (` +
-		p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `)`
-	for part := 0; part == 0 || part*schemaChunk < len(data); part++ {
-		chunk := data[part*schemaChunk : min(len(data), (part+1)*schemaChunk)]
-		if _, err := tx.ExecContext(ctx, insert, head.Seq, part, fp, now.Format(time.RFC3339Nano), chunk); err != nil {
-			return fmt.Errorf("record schema: %w", err)
-		}
-	}
-	if err := st.tbl.setSchemaFingerprint(ctx, tx, head.Seq, fp); err != nil {
-		return fmt.Errorf("record schema: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record schema: commit: %w", err)
+	if err := st.tbl.recordSchema(ctx, conn, head.Seq, fp, time.Now().UTC(), data); err != nil {
+		return err
 	}
 	head.SchemaFingerprint = fp
 	m.cfg.log.DebugContext(ctx, "schema recorded", "migration", head.ID, "fingerprint", fp, "tables", len(s.Tables))
@@ -305,42 +267,15 @@ func (m *Manager) writeSchema(ctx context.Context, conn *sql.Conn, st *state) er
 // readSchema reads the schema recorded for seq, which must have the
 // fingerprint fp.
 func (m *Manager) readSchema(ctx context.Context, q dialect.Execer, seq int64, fp string) (*recordedSchema, error) {
-	rows, err := q.QueryContext(ctx, `SELECT part, fingerprint, recorded_at, data FROM `+dialect.QuoteTable(m.d, m.SchemaTable())+
-		` WHERE seq = `+m.d.Placeholder(1)+` ORDER BY part`, seq)
+	at, data, err := m.tbl.readSchema(ctx, q, seq, fp)
 	if err != nil {
-		if ok, herr := m.d.HasTable(ctx, q, m.SchemaTable()); herr == nil && !ok {
-			return nil, fmt.Errorf("%w: schema table %q does not exist", ErrNoSchema, m.SchemaTable())
-		}
-		return nil, fmt.Errorf("read schema table %q: %w", m.SchemaTable(), err)
-	}
-	defer rows.Close()
-	var data strings.Builder
-	var at string
-	n := 0
-	for rows.Next() {
-		var part int
-		var rowFP, chunk string
-		if err := rows.Scan(&part, &rowFP, &at, &chunk); err != nil {
-			return nil, fmt.Errorf("read schema table %q: %w", m.SchemaTable(), err)
-		}
-		if part != n || rowFP != fp {
-			return nil, fmt.Errorf("%w: schema table %q does not hold the schema of seq %d with fingerprint %s (found part %d with fingerprint %s)",
-				ErrNoSchema, m.SchemaTable(), seq, fp, part, rowFP)
-		}
-		data.WriteString(chunk)
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read schema table %q: %w", m.SchemaTable(), err)
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%w: schema table %q has no schema for seq %d", ErrNoSchema, m.SchemaTable(), seq)
+		return nil, err
 	}
 	rec := &recordedSchema{}
 	if rec.RecordedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
 		return nil, fmt.Errorf("read schema table %q: seq %d: recorded_at: %w", m.SchemaTable(), seq, err)
 	}
-	if rec.Schema, err = decodeSchema(data.String()); err != nil {
+	if rec.Schema, err = decodeSchema(data); err != nil {
 		return nil, fmt.Errorf("read schema table %q: seq %d: %w", m.SchemaTable(), seq, err)
 	}
 	return rec, nil

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -83,7 +82,7 @@ const maxDriftReport = 60000
 // DriftRefuse, returns an error wrapping ErrDrift. Being unable to compare
 // is logged, not fatal.
 func (m *Manager) checkDrift(ctx context.Context, conn *sql.Conn, st *state) error {
-	if _, ok := m.d.(schema.Inspector); !ok {
+	if m.caps.inspector == nil {
 		return nil
 	}
 	head := st.head()
@@ -137,16 +136,6 @@ func (m *Manager) compare(ctx context.Context, conn *sql.Conn, head *Record) (*D
 
 // keepDrift writes rep to the drift table, creating it if missing.
 func (m *Manager) keepDrift(ctx context.Context, conn *sql.Conn, st *state, rep *DriftReport) error {
-	table := dialect.QuoteTable(m.d, st.tbl.qualify(m.DriftTable()))
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
-	detected_at VARCHAR(40)  NOT NULL,
-	seq         BIGINT       NOT NULL,
-	migration   VARCHAR(255) NOT NULL,
-	report      TEXT         NOT NULL,
-	PRIMARY KEY (detected_at, seq)
-)`); err != nil {
-		return fmt.Errorf("create drift table: %w", err)
-	}
 	report := rep.String()
 	if len(report) > maxDriftReport {
 		cut := maxDriftReport
@@ -155,55 +144,7 @@ func (m *Manager) keepDrift(ctx context.Context, conn *sql.Conn, st *state, rep 
 		}
 		report = report[:cut] + "\n(cut)"
 	}
-	p := m.d.Placeholder
-	_, err := conn.ExecContext(ctx, `INSERT INTO `+table+` (detected_at, seq, migration, report) VALUES (`+
-		p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`)`,
-		time.Now().UTC().Format(time.RFC3339Nano), rep.Seq, rep.Migration, report)
-	if err != nil {
-		return fmt.Errorf("keep drift: %w", err)
-	}
-	return nil
-}
-
-// keptDrift reads the drift table, oldest first; a missing table reads as
-// empty.
-func (m *Manager) keptDrift(ctx context.Context, q dialect.Execer, tbl *store) ([]KeptDrift, error) {
-	name := tbl.qualify(m.DriftTable())
-	rows, err := q.QueryContext(ctx, `SELECT detected_at, seq, migration, report FROM `+dialect.QuoteTable(m.d, name)+` ORDER BY detected_at, seq`)
-	if err != nil {
-		if ok, herr := m.d.HasTable(ctx, q, name); herr == nil && !ok {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read drift table %q: %w", name, err)
-	}
-	defer rows.Close()
-	var out []KeptDrift
-	for rows.Next() {
-		var k KeptDrift
-		var at string
-		if err := rows.Scan(&at, &k.Seq, &k.Migration, &k.Report); err != nil {
-			return nil, fmt.Errorf("read drift table %q: %w", name, err)
-		}
-		k.DetectedAt, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read drift table %q: %w", name, err)
-	}
-	return out, nil
-}
-
-// clearKeptDrift empties the drift table, if there is one: its drift is
-// accepted.
-func (m *Manager) clearKeptDrift(ctx context.Context, q dialect.Execer, tbl *store) error {
-	name := tbl.qualify(m.DriftTable())
-	if ok, err := m.d.HasTable(ctx, q, name); err != nil || !ok {
-		return err
-	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM `+dialect.QuoteTable(m.d, name)); err != nil {
-		return fmt.Errorf("clear drift table %q: %w", name, err)
-	}
-	return nil
+	return st.tbl.keepDrift(ctx, conn, KeptDrift{DetectedAt: time.Now().UTC(), Migration: rep.Migration, Seq: rep.Seq, Report: report})
 }
 
 // keptString renders kept drift for [DriftReport.String].

@@ -78,14 +78,11 @@ func (m *Manager) PlanSQL(ctx context.Context, t Target) (steps []Step, err erro
 // capture runs steps in one rolled-back transaction, recording the
 // statements of those not yet previewed.
 func (m *Manager) capture(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	hooks, _ := m.d.(dialect.Hooks)
-	if hooks != nil {
-		restore, err := hooks.PrepareConn(ctx, conn)
-		if err != nil {
-			return stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
-		}
-		defer func() { err = errors.Join(err, restore(context.WithoutCancel(ctx))) }()
+	restore, err := m.prepareConn(ctx, conn)
+	if err != nil {
+		return err
 	}
+	defer func() { err = errors.Join(err, restore(context.WithoutCancel(ctx))) }()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))
@@ -109,7 +106,7 @@ func (m *Manager) capture(ctx context.Context, conn *sql.Conn, steps []Step) (er
 			continue
 		}
 		rec.stmts = nil
-		if err := m.run(ctx, m.g.byID[s.ID], s.Direction, &Tx{ex: rec, d: m.d, inTx: true}); err != nil {
+		if err := m.migrate(ctx, m.g.byID[s.ID], s.Direction, &Tx{ex: rec, d: m.d, inTx: true}); err != nil {
 			return err
 		}
 		if s.Preview == PreviewNone {

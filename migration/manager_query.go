@@ -14,18 +14,13 @@ import (
 // version table this binary does not know ([StateUnknown]). It reads
 // without the lock. A migration recorded dirty shows as [StateRunning]
 // when another migrator holds the lock at that moment (Status waits for
-// it up to [StatusLockProbe] to tell), and as [StateDirty] otherwise. On a
-// database that goose or golang-migrate manages and strata has not adopted
-// yet it returns [ErrForeignVersionTable].
+// it up to a tenth of a second to tell), and as [StateDirty] otherwise. On
+// a database that goose or golang-migrate manages and strata has not
+// adopted yet it returns [ErrForeignVersionTable].
 func (m *Manager) Status(ctx context.Context) ([]Status, error) {
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, true)
 	if err != nil {
 		return nil, err
-	}
-	if len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return nil, err
-		}
 	}
 	dirty := StateDirty
 	if st.hasDirty() && m.lockedElsewhere(ctx) {
@@ -85,14 +80,9 @@ func (m *Manager) Plan(ctx context.Context, t Target) ([]Step, error) {
 	if err := m.checkTarget(t); err != nil {
 		return nil, err
 	}
-	st, err := m.load(ctx, m.db)
+	st, err := m.look(ctx, t.Direction == DirectionUp)
 	if err != nil {
 		return nil, err
-	}
-	if t.Direction == DirectionUp && len(st.recs) == 0 {
-		if err := m.foreignErr(ctx, m.db); err != nil {
-			return nil, err
-		}
 	}
 	return m.plan(st, t)
 }
@@ -106,12 +96,12 @@ func (m *Manager) History(ctx context.Context) ([]Record, error) {
 	return slices.Clone(st.recs), nil
 }
 
-// StatusLockProbe is how long [Manager.Status] waits for the migration lock
+// statusLockProbe is how long [Manager.Status] waits for the migration lock
 // to tell whether a migration recorded dirty is being run right now.
-const StatusLockProbe = 100 * time.Millisecond
+const statusLockProbe = 100 * time.Millisecond
 
 // lockedElsewhere reports whether another migrator holds the lock, trying
-// to take it for up to StatusLockProbe. It is false when the lock was
+// to take it for up to statusLockProbe. It is false when the lock was
 // free, and when it could not tell.
 func (m *Manager) lockedElsewhere(ctx context.Context) bool {
 	conn, err := m.db.Conn(ctx)
@@ -119,7 +109,7 @@ func (m *Manager) lockedElsewhere(ctx context.Context) bool {
 		return false
 	}
 	defer conn.Close()
-	pctx, cancel := context.WithTimeoutCause(ctx, StatusLockProbe, lock.ErrTimeout)
+	pctx, cancel := context.WithTimeoutCause(ctx, statusLockProbe, lock.ErrTimeout)
 	defer cancel()
 	if err := m.locker.Lock(pctx, conn); err != nil {
 		return errors.Is(err, lock.ErrTimeout)

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -157,4 +158,36 @@ func (st *state) setChecksum(id, sum string) {
 		st.fp.add(id, sum)
 	}
 	r.Checksum = sum
+}
+
+// load reads the version table as configured, unqualified.
+func (m *Manager) load(ctx context.Context, q dialect.Execer) (*state, error) {
+	return m.loadFrom(ctx, q, m.tbl)
+}
+
+// look reads the version table without the lock, as configured. If
+// foreign is set and strata has recorded nothing, it refuses a database
+// that another migration tool manages ([ErrForeignVersionTable]).
+func (m *Manager) look(ctx context.Context, foreign bool) (*state, error) {
+	st, err := m.load(ctx, m.db)
+	if err != nil {
+		return nil, err
+	}
+	if foreign && len(st.recs) == 0 {
+		if err := m.foreignErr(ctx, m.db); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// loadFrom reads the version table tbl.
+func (m *Manager) loadFrom(ctx context.Context, q dialect.Execer, tbl *store) (*state, error) {
+	recs, err := tbl.read(ctx, q)
+	if err != nil {
+		return nil, stepErr("", StepState, err)
+	}
+	st := newState(recs, func(id string) bool { return m.g.byID[id] != nil })
+	st.tbl = tbl
+	return st, nil
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-// store reads and writes the version table.
+// store reads and writes strata's own tables: the version table, and beside
+// it the schema table ([Manager.SchemaTable]) and the drift table
+// ([Manager.DriftTable]). Every statement on them is here.
 type store struct {
 	d          dialect.Dialect
 	table      string // as addressed
@@ -220,6 +222,179 @@ func (s *store) exec(ctx context.Context, q dialect.Execer, what, query string, 
 	}
 	if n, err := res.RowsAffected(); err == nil && n != 1 {
 		return fmt.Errorf("%s: %d rows changed, want 1", what, n)
+	}
+	return nil
+}
+
+// syncHead makes head, the newest row, carry fp, the fingerprint of the
+// applied set, in the database. The caller updates its state once the
+// change is committed.
+func (s *store) syncHead(ctx context.Context, q dialect.Execer, head *Record, fp string) error {
+	if head == nil || head.fingerprint == fp {
+		return nil
+	}
+	return s.setFingerprint(ctx, q, head.Seq, fp)
+}
+
+// name returns the version table's name as configured.
+func (s *store) name() string {
+	if s.configured != "" {
+		return s.configured
+	}
+	return s.table
+}
+
+// schemaChunk is how many characters of encoded schema one row of the
+// schema table holds: well under the 64 KiB of a MySQL TEXT.
+const schemaChunk = 32 << 10
+
+// recordSchema records data, an encoded schema whose fingerprint is fp,
+// for the version table's row seq, in one transaction: it replaces the
+// schema table's rows of seq and later, cutting data into chunks, and
+// sets the row's schema_fingerprint. It creates the schema table first
+// if missing.
+func (s *store) recordSchema(ctx context.Context, conn *sql.Conn, seq int64, fp string, at time.Time, data string) error {
+	name := schemaTableName(s.name())
+	table := dialect.QuoteTable(s.d, s.qualify(name))
+	p := s.d.Placeholder
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
+	seq         BIGINT       NOT NULL,
+	part        INTEGER      NOT NULL,
+	fingerprint VARCHAR(100) NOT NULL,
+	recorded_at VARCHAR(40)  NOT NULL,
+	data        TEXT         NOT NULL,
+	PRIMARY KEY (seq, part)
+)`); err != nil {
+		return fmt.Errorf("create schema table %q: %w", name, err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record schema: begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	// Rows of later seqs describe runs since rolled back.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE seq >= `+p(1), seq); err != nil {
+		return fmt.Errorf("record schema: %w", err)
+	}
+	insert := `INSERT INTO ` + table + ` (seq, part, fingerprint, recorded_at, data) VALUES (` +
+		p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `)`
+	for part := 0; part == 0 || part*schemaChunk < len(data); part++ {
+		chunk := data[part*schemaChunk : min(len(data), (part+1)*schemaChunk)]
+		if _, err := tx.ExecContext(ctx, insert, seq, part, fp, at.Format(time.RFC3339Nano), chunk); err != nil {
+			return fmt.Errorf("record schema: %w", err)
+		}
+	}
+	if err := s.setSchemaFingerprint(ctx, tx, seq, fp); err != nil {
+		return fmt.Errorf("record schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record schema: commit: %w", err)
+	}
+	return nil
+}
+
+// readSchema reads the schema recorded for seq, which must have the
+// fingerprint fp: when it was recorded, as written, and the encoded
+// schema. A schema that is not there is an error wrapping [ErrNoSchema].
+func (s *store) readSchema(ctx context.Context, q dialect.Execer, seq int64, fp string) (at, data string, err error) {
+	name := s.qualify(schemaTableName(s.name()))
+	rows, err := q.QueryContext(ctx, `SELECT part, fingerprint, recorded_at, data FROM `+dialect.QuoteTable(s.d, name)+
+		` WHERE seq = `+s.d.Placeholder(1)+` ORDER BY part`, seq)
+	if err != nil {
+		if ok, herr := s.d.HasTable(ctx, q, name); herr == nil && !ok {
+			return "", "", fmt.Errorf("%w: schema table %q does not exist", ErrNoSchema, name)
+		}
+		return "", "", fmt.Errorf("read schema table %q: %w", name, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	n := 0
+	for rows.Next() {
+		var part int
+		var rowFP, chunk string
+		if err := rows.Scan(&part, &rowFP, &at, &chunk); err != nil {
+			return "", "", fmt.Errorf("read schema table %q: %w", name, err)
+		}
+		if part != n || rowFP != fp {
+			return "", "", fmt.Errorf("%w: schema table %q does not hold the schema of seq %d with fingerprint %s (found part %d with fingerprint %s)",
+				ErrNoSchema, name, seq, fp, part, rowFP)
+		}
+		b.WriteString(chunk)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return "", "", fmt.Errorf("read schema table %q: %w", name, err)
+	}
+	if n == 0 {
+		return "", "", fmt.Errorf("%w: schema table %q has no schema for seq %d", ErrNoSchema, name, seq)
+	}
+	return at, b.String(), nil
+}
+
+// driftTable returns the drift table's name, as this store addresses it.
+func (s *store) driftTable() string {
+	return s.qualify(suffixedName(s.name(), DriftTableSuffix))
+}
+
+// keepDrift adds k to the drift table, creating it if missing.
+func (s *store) keepDrift(ctx context.Context, q dialect.Execer, k KeptDrift) error {
+	table := dialect.QuoteTable(s.d, s.driftTable())
+	if _, err := q.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
+	detected_at VARCHAR(40)  NOT NULL,
+	seq         BIGINT       NOT NULL,
+	migration   VARCHAR(255) NOT NULL,
+	report      TEXT         NOT NULL,
+	PRIMARY KEY (detected_at, seq)
+)`); err != nil {
+		return fmt.Errorf("create drift table: %w", err)
+	}
+	p := s.d.Placeholder
+	_, err := q.ExecContext(ctx, `INSERT INTO `+table+` (detected_at, seq, migration, report) VALUES (`+
+		p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`)`,
+		k.DetectedAt.Format(time.RFC3339Nano), k.Seq, k.Migration, k.Report)
+	if err != nil {
+		return fmt.Errorf("keep drift: %w", err)
+	}
+	return nil
+}
+
+// readDrift reads the drift table, oldest first; a missing table reads as
+// empty.
+func (s *store) readDrift(ctx context.Context, q dialect.Execer) ([]KeptDrift, error) {
+	name := s.driftTable()
+	rows, err := q.QueryContext(ctx, `SELECT detected_at, seq, migration, report FROM `+dialect.QuoteTable(s.d, name)+` ORDER BY detected_at, seq`)
+	if err != nil {
+		if ok, herr := s.d.HasTable(ctx, q, name); herr == nil && !ok {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read drift table %q: %w", name, err)
+	}
+	defer rows.Close()
+	var out []KeptDrift
+	for rows.Next() {
+		var k KeptDrift
+		var at string
+		if err := rows.Scan(&at, &k.Seq, &k.Migration, &k.Report); err != nil {
+			return nil, fmt.Errorf("read drift table %q: %w", name, err)
+		}
+		k.DetectedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read drift table %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// clearDrift empties the drift table, if there is one: its drift is
+// accepted.
+func (s *store) clearDrift(ctx context.Context, q dialect.Execer) error {
+	name := s.driftTable()
+	if ok, err := s.d.HasTable(ctx, q, name); err != nil || !ok {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM `+dialect.QuoteTable(s.d, name)); err != nil {
+		return fmt.Errorf("clear drift table %q: %w", name, err)
 	}
 	return nil
 }

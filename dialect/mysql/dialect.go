@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
+	"github.com/strata-go/strata/schema"
 )
 
 // Name is the name the dialect registers under.
@@ -24,7 +25,18 @@ const DriverName = "mysql"
 // Dialect is the MySQL/MariaDB dialect. Use [New].
 type Dialect struct{}
 
-var _ dialect.Dialect = (*Dialect)(nil)
+// The optional interfaces of package dialect (and package schema) that
+// the MySQL dialect implements. It also implements migration.DSNBackuper
+// ([Dialect.BackuperFor]), asserted in package migration's tests, as this
+// package does not import migration.
+var (
+	_ dialect.Dialect      = (*Dialect)(nil)
+	_ dialect.Sessioner    = (*Dialect)(nil)
+	_ dialect.Interrupter  = (*Dialect)(nil)
+	_ dialect.Opener       = (*Dialect)(nil)
+	_ dialect.BackupHinter = (*Dialect)(nil)
+	_ schema.Inspector     = (*Dialect)(nil)
+)
 
 func init() {
 	if err := dialect.Register(New()); err != nil {
@@ -92,8 +104,6 @@ func (*Dialect) HasTable(ctx context.Context, q dialect.Execer, table string) (b
 func (*Dialect) Locker(opts dialect.LockOptions) lock.Locker {
 	return lock.NewMySQL(opts.Table, opts.Logger)
 }
-
-var _ dialect.Interrupter = (*Dialect)(nil)
 
 // SessionID returns CONNECTION_ID() of conn's session.
 func (*Dialect) SessionID(ctx context.Context, conn *sql.Conn) (int64, error) {

@@ -10,11 +10,8 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-go/strata/backup"
-	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/redact"
 )
-
-var _ dialect.Opener = (*Dialect)(nil)
 
 // Open returns a handle to the MySQL or MariaDB database dsn names, in
 // either form [DriverDSN] accepts: the driver's
@@ -92,7 +89,7 @@ func DriverDSN(dsn string) (string, error) {
 
 // BackuperFor returns the [backup.MySQL] backuper of the database dsn
 // names, in either form [DriverDSN] accepts (the client tools read the
-// driver's form). It implements migration.DSNBackuper.
+// driver's form).
 func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
 	driverDSN, err := DriverDSN(dsn)
 	if err != nil {
@@ -100,6 +97,9 @@ func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
 	}
 	return backup.NewMySQL(driverDSN), nil
 }
+
+// BackupHint returns how to build the backuper of [Dialect.BackuperFor].
+func (*Dialect) BackupHint() string { return "backup.NewMySQL(dsn)" }
 
 // isURL reports whether dsn is a mysql:// or mariadb:// URL.
 func isURL(dsn string) bool {

@@ -10,8 +10,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-var _ schema.Inspector = (*Dialect)(nil)
-
 // InspectSchema describes the connection's current database from
 // information_schema: tables with their columns, keys, indexes, foreign
 // keys and CHECK constraints, views, triggers, stored routines and (on

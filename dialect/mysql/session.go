@@ -10,8 +10,6 @@ import (
 	"github.com/strata-go/strata/internal/mysqlswap"
 )
 
-var _ dialect.Sessioner = (*Dialect)(nil)
-
 // sessionVars are the session variables a migration may change that
 // Restore puts back. Each is read as @@SESSION.name.
 var sessionVars = []string{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/lock"
+	"github.com/strata-go/strata/schema"
 )
 
 // Name is the name the dialect registers under.
@@ -22,7 +23,19 @@ const DriverName = "pgx"
 // Dialect is the PostgreSQL dialect. Use [New].
 type Dialect struct{}
 
-var _ dialect.Dialect = (*Dialect)(nil)
+// The optional interfaces of package dialect (and package schema) that
+// the PostgreSQL dialect implements. It also implements migration.DSNBackuper
+// ([Dialect.BackuperFor]), asserted in package migration's tests, as this
+// package does not import migration.
+var (
+	_ dialect.Dialect      = (*Dialect)(nil)
+	_ dialect.Sessioner    = (*Dialect)(nil)
+	_ dialect.TxProber     = (*Dialect)(nil)
+	_ dialect.TableChecker = (*Dialect)(nil)
+	_ dialect.Opener       = (*Dialect)(nil)
+	_ dialect.BackupHinter = (*Dialect)(nil)
+	_ schema.Inspector     = (*Dialect)(nil)
+)
 
 func init() {
 	if err := dialect.Register(New()); err != nil {

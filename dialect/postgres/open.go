@@ -9,11 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strata-go/strata/backup"
-	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/redact"
 )
-
-var _ dialect.Opener = (*Dialect)(nil)
 
 // Open returns a handle to the PostgreSQL database dsn names, through
 // pgx's database/sql driver. dsn is a URL
@@ -43,11 +40,13 @@ func (*Dialect) Open(dsn string) (*sql.DB, error) {
 }
 
 // BackuperFor returns the [backup.Postgres] backuper of the database dsn
-// names (pg_dump and pg_restore connect with it). It implements
-// migration.DSNBackuper.
+// names (pg_dump and pg_restore connect with it).
 func (*Dialect) BackuperFor(dsn string) (backup.Backuper, error) {
 	return backup.NewPostgres(dsn), nil
 }
+
+// BackupHint returns how to build the backuper of [Dialect.BackuperFor].
+func (*Dialect) BackupHint() string { return "backup.NewPostgres(dsn)" }
 
 // maskPasswords replaces in msg every password dsn contains. pgx masks
 // the password in the DSN it quotes already; this also covers the forms it

@@ -10,8 +10,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-var _ schema.Inspector = (*Dialect)(nil)
-
 // InspectSchema describes current_schema(), the schema unqualified names
 // resolve to, from pg_catalog: tables (ordinary and partitioned) with their
 // columns, constraints and indexes, views and materialized views,

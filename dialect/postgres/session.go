@@ -12,12 +12,6 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-var (
-	_ dialect.Sessioner    = (*Dialect)(nil)
-	_ dialect.TxProber     = (*Dialect)(nil)
-	_ dialect.TableChecker = (*Dialect)(nil)
-)
-
 // CheckTable refuses a version table in the session's temporary schema
 // (pg_temp, or its pg_temp_N name): it would vanish with the connection,
 // and the next run would apply every migration again.

@@ -14,6 +14,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/sqlitefile"
 	"github.com/strata-go/strata/lock"
+	"github.com/strata-go/strata/schema"
 )
 
 // Name is the name the dialect registers under.
@@ -22,11 +23,19 @@ const Name = "sqlite"
 // Dialect is the SQLite dialect. Use [New].
 type Dialect struct{}
 
+// The optional interfaces of package dialect (and package schema) that
+// the SQLite dialect implements. It also implements
+// migration.DefaultBackuper ([Dialect.Backuper]), asserted in package
+// migration's tests, as this package does not import migration.
 var (
 	_ dialect.Dialect       = (*Dialect)(nil)
 	_ dialect.Hooks         = (*Dialect)(nil)
+	_ dialect.Sessioner     = (*Dialect)(nil)
+	_ dialect.TxProber      = (*Dialect)(nil)
+	_ dialect.TableChecker  = (*Dialect)(nil)
 	_ dialect.ColumnDropper = (*Dialect)(nil)
 	_ dialect.Opener        = (*Dialect)(nil)
+	_ schema.Inspector      = (*Dialect)(nil)
 )
 
 func init() {

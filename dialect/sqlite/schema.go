@@ -11,8 +11,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-var _ schema.Inspector = (*Dialect)(nil)
-
 // InspectSchema describes the main database of the connection q: its
 // tables, views and triggers, from the CREATE statements sqlite_schema
 // keeps, which are what SQLite itself derives its schema from. (PRAGMA

@@ -13,12 +13,6 @@ import (
 	"github.com/strata-go/strata/internal/sqlitefile"
 )
 
-var (
-	_ dialect.Sessioner    = (*Dialect)(nil)
-	_ dialect.TxProber     = (*Dialect)(nil)
-	_ dialect.TableChecker = (*Dialect)(nil)
-)
-
 // sessionPragmas are the per-connection settings a migration may change
 // that Restore puts back.
 var sessionPragmas = []string{

@@ -11,22 +11,24 @@ import (
 	"github.com/strata-go/strata/dialect"
 )
 
-// applyConn runs one migration outside a transaction (every migration on
-// MySQL, NoTransaction ones elsewhere): its row is recorded dirty before it
-// runs and clean after (up), or dirty before and deleted after (down), so a
-// failure or crash half way is never mistaken for success.
+// applyMarkingDirty runs one migration outside a transaction (every
+// migration on MySQL, NoTransaction ones elsewhere), with the dirty-marking
+// protocol: its row is recorded dirty before it runs and clean after (up),
+// or dirty before and deleted after (down), so a failure or crash half way
+// is never mistaken for success.
 //
-// The opening write commits, with whatever b holds, before the migration
-// runs. The closing write is left in b, to commit with the next migration's
-// opening write or when the run ends: one commit per migration instead of
-// two, as many as running the statements and inserting a version row. A
-// crash in between leaves the migration recorded dirty, as a crash just
-// after its statements always could.
-func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg Migration, dir Direction, start time.Time, hooks dialect.Hooks, b *batch) error {
+// The opening write commits, with whatever is pending, before the
+// migration runs. The closing write is left pending, to commit with the
+// next migration's opening write or when the run ends: one commit per
+// migration instead of two, as many as running the statements and
+// inserting a version row. A crash in between leaves the migration
+// recorded dirty, as a crash just after its statements always could.
+func (r *run) applyMarkingDirty(ctx context.Context, mg Migration, dir Direction, start time.Time) error {
+	m, st, b := r.m, r.st, &r.pending
 	id, step := mg.ID(), string(dir)
-	mtx := &Tx{ex: conn, d: m.d}
+	mtx := &Tx{ex: r.conn, d: m.d}
 	if dir == DirectionUp {
-		if err := call(ctx, mg.Validate, mtx); err != nil {
+		if err := callMigration(ctx, mg.Validate, mtx); err != nil {
 			return stepErr(id, StepValidate, err)
 		}
 		rec := st.next(mg, 0, true)
@@ -35,11 +37,11 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 			done: func() { st.push(rec) },
 		})
 	} else {
-		r := st.get(id)
-		if r == nil {
+		rec := st.get(id)
+		if rec == nil {
 			return stepErr(id, StepState, errors.New("not in the version table"))
 		}
-		seq, d := r.Seq, r.Duration
+		seq, d := rec.Seq, rec.Duration
 		b.add(write{id: id, seq: seq,
 			exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.mark(ctx, q, id, true, d, "") },
 			done: func() {
@@ -51,10 +53,10 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 		// does not know follow it (plan refuses that today); their
 		// fingerprint must not claim the set is complete either.
 		if head := st.head(); head != nil && head.ID != id && head.fingerprint != "" {
-			b.add(m.syncWrite(st, id, head.ID, head.Seq, ""))
+			b.add(r.syncWrite(id, head.ID, head.Seq, ""))
 		}
 	}
-	if err := m.flush(ctx, conn, b); err != nil {
+	if err := r.flush(ctx); err != nil {
 		return err
 	}
 
@@ -65,18 +67,18 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 	if dir == DirectionDown {
 		f = mg.Down
 	}
-	err := call(ctx, f, mtx)
+	err := callMigration(ctx, f, mtx)
 	// What the migration left on the session must not reach the writes
 	// below, nor the next migration; a transaction it left open is its
 	// work, committed if it succeeded.
-	if rerr := m.restoreSession(ctx, conn, st, err == nil); rerr != nil {
+	if rerr := r.restoreSession(ctx, err == nil); rerr != nil {
 		return failed(errors.Join(err, rerr))
 	}
 	if err != nil {
 		return failed(err)
 	}
-	if hooks != nil {
-		if err := hooks.BeforeCommit(ctx, conn); err != nil {
+	if hooks := m.caps.hooks; hooks != nil {
+		if err := hooks.BeforeCommit(ctx, r.conn); err != nil {
 			return failed(err)
 		}
 	}
@@ -99,14 +101,15 @@ func (m *Manager) applyConn(ctx context.Context, conn *sql.Conn, st *state, mg M
 		done: func() { st.remove(id) },
 	})
 	if head != nil && head.fingerprint != fp {
-		b.add(m.syncWrite(st, id, head.ID, head.Seq, fp))
+		b.add(r.syncWrite(id, head.ID, head.Seq, fp))
 	}
 	return nil
 }
 
 // syncWrite is the write that makes the row headID (seq) carry fp, on
 // behalf of migration id.
-func (m *Manager) syncWrite(st *state, id, headID string, seq int64, fp string) write {
+func (r *run) syncWrite(id, headID string, seq int64, fp string) write {
+	st := r.st
 	return write{id: id, seq: seq, sync: true,
 		exec: func(ctx context.Context, q dialect.Execer) error { return st.tbl.setFingerprint(ctx, q, seq, fp) },
 		done: func() {
@@ -119,7 +122,7 @@ func (m *Manager) syncWrite(st *state, id, headID string, seq int64, fp string) 
 
 // A batch holds version-table writes of a run outside transactions that
 // have not been written yet, to write them in one transaction with the next
-// write that must commit before work goes on. See [Manager.applyConn].
+// write that must commit before work goes on. See [run.applyMarkingDirty].
 type batch struct {
 	writes []write
 }
@@ -142,17 +145,18 @@ func (b *batch) add(w write) {
 	b.writes = append(b.writes, w)
 }
 
-// flush writes what b holds on conn: a single write as it is, several in
-// one transaction, then brings the state up to date. b is empty afterwards
-// whatever the outcome; on error nothing of it was written (or, if only
-// the commit's answer was lost, all of it, which the next run reads back).
-func (m *Manager) flush(ctx context.Context, conn *sql.Conn, b *batch) error {
-	ws := b.writes
-	b.writes = nil
+// flush writes the pending writes on the locked connection: a single
+// write as it is, several in one transaction, then brings the state up to
+// date. Nothing is pending afterwards whatever the outcome; on error
+// nothing of it was written (or, if only the commit's answer was lost, all
+// of it, which the next run reads back).
+func (r *run) flush(ctx context.Context) error {
+	ws := r.pending.writes
+	r.pending.writes = nil
 	if len(ws) == 0 {
 		return nil
 	}
-	if err := writeAll(ctx, conn, ws); err != nil {
+	if err := writeAll(ctx, r.conn, ws); err != nil {
 		return err
 	}
 	for _, w := range ws {

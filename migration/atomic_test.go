@@ -39,6 +39,20 @@ func TestAtomic(t *testing.T) {
 		wantIDs(t, "reset", resultIDs(res), []string{"merge", "b1", "a2", "a1", "base"})
 		wantIDs(t, "tables", tables(t, db), nil)
 	})
+	t.Run("a panicking progress callback loses no result of the commit", func(t *testing.T) {
+		db := openDB(t)
+		m := newManager(t, db, branches(), migration.WithAtomic(),
+			migration.WithProgress(func(migration.Result) { panic("progress") }))
+		res, err := m.Up(t.Context())
+		var pe *migration.PanicError
+		if !errors.As(err, &pe) {
+			t.Fatalf("Up = %v, want the callback's panic", err)
+		}
+		// The transaction committed before the callback ran: every
+		// migration is applied, and the results must say so.
+		wantIDs(t, "applied", applied(t, m), []string{"base", "a1", "a2", "b1", "merge"})
+		wantIDs(t, "results", resultIDs(res), []string{"base", "a1", "a2", "b1", "merge"})
+	})
 	t.Run("a failure rolls back the whole run", func(t *testing.T) {
 		db := openDB(t)
 		ms := append(branches(), migration.SQL("broken", `INSERT INTO t_nowhere VALUES (1)`, ``, "a1"))

@@ -66,8 +66,13 @@ func (r *run) applyAtomic(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fail(len(r.steps)-1, stepErr("", StepRecord, fmt.Errorf("commit: %w", err)))
 	}
+	// Every result goes in before the progress callback hears of any:
+	// all of them are committed, whatever the callback does.
+	r.res = append(r.res, results...)
 	for _, res := range results {
-		r.report(res)
+		if m.cfg.progress != nil {
+			m.cfg.progress(res)
+		}
 		m.cfg.log.InfoContext(ctx, "migration "+string(res.Direction), "migration", res.ID, "direction", string(res.Direction), "duration", res.Duration, "atomic", true)
 	}
 	return nil

@@ -12,8 +12,11 @@ import (
 // object is a view, trigger or routine, with what recreates it.
 type object struct {
 	kind, name string // kind: VIEW, TRIGGER, PROCEDURE, FUNCTION
-	sqlMode    string
-	create     string
+	// sqlMode is the sql_mode create is run under: a trigger's or
+	// routine's own, and for a view the one of the session that read it,
+	// whose ANSI_QUOTES decides how SHOW CREATE VIEW quotes names.
+	sqlMode string
+	create  string
 }
 
 func (o object) String() string { return strings.ToLower(o.kind) + " " + o.name }
@@ -155,12 +158,18 @@ func readObjects(ctx context.Context, conn *sql.Conn, schema, current string) (o
 	if err != nil {
 		return nil, fmt.Errorf("list views of %s: %w", schema, err)
 	}
+	var sessionMode string
+	if len(views) > 0 {
+		if err := conn.QueryRowContext(ctx, `SELECT @@SESSION.sql_mode`).Scan(&sessionMode); err != nil {
+			return nil, fmt.Errorf("read sql_mode: %w", err)
+		}
+	}
 	for _, v := range views {
 		_, create, err := show(`SHOW CREATE VIEW `+quote(v[1]), "", "Create View")
 		if err != nil {
 			return nil, fmt.Errorf("read view %s of %s: %w", v[1], schema, err)
 		}
-		objs = append(objs, object{kind: "VIEW", name: v[1], create: create})
+		objs = append(objs, object{kind: "VIEW", name: v[1], sqlMode: sessionMode, create: create})
 	}
 	triggers, err := list(`SELECT 'TRIGGER', trigger_name FROM information_schema.triggers WHERE trigger_schema = ?
 		ORDER BY event_object_table, action_timing, event_manipulation, action_order`)
@@ -211,9 +220,6 @@ func (r *run) create(ctx context.Context, schema string, objs []object) (err err
 	// everything else (setting sql_mode, the hook) as err.
 	create := func(o object) (failed, err error) {
 		m := o.sqlMode
-		if o.kind == "VIEW" {
-			m = mode
-		}
 		if m != cur {
 			if err := r.exec(ctx, `SET SESSION sql_mode = ?`, m); err != nil {
 				return nil, fmt.Errorf("set sql_mode for %s: %w", o, err)

@@ -3,6 +3,7 @@ package mysqlswap_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -583,3 +584,32 @@ func lineDiff(got, want string) []string {
 }
 
 func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+
+// TestMySQLSwapRecoveryOtherSQLMode: the journal's views were read by a
+// session with ANSI_QUOTES, which SHOW CREATE VIEW quotes names for; a
+// recovery by a session without it must still put them back.
+func TestMySQLSwapRecoveryOtherSQLMode(t *testing.T) {
+	for _, tt := range []struct {
+		stop string // the swap's step
+		want string
+	}{
+		{"journal", "old"},
+		{"create trigger a_bu", "new"},
+	} {
+		t.Run(tt.stop, func(t *testing.T) {
+			f := newFixture(t)
+			c := pin(t, f.db)
+			execAll(t, c, "SET SESSION foreign_key_checks = 0", "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ANSI_QUOTES')")
+			err := mysqlswap.Swap(t.Context(), c, f.target, f.scratch, f.hold, stopAt(tt.stop, 1))
+			c.Raw(func(any) error { return driver.ErrBadConn }) // as a killed process's session: gone
+			c.Close()
+			if !errors.Is(err, mysqlswap.ErrStop) {
+				t.Fatalf("swap: %v, want it stopped", err)
+			}
+			if err := f.recover(t, nil); err != nil {
+				t.Fatalf("Recover: %v", err)
+			}
+			f.check(t, tt.want)
+		})
+	}
+}

@@ -69,6 +69,13 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 		return fmt.Errorf("an earlier restore of database %q was interrupted, and finishing or undoing it failed: %w", target, err)
 	}
 	scratch, hold := mysqlswap.Names(target)
+	// While this restore runs, a Recover on another connection (a
+	// migration run, another restore) must leave its databases alone.
+	release, err := mysqlswap.Claim(ctx, conn, target, scratch)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	var cs, coll string
 	if err := conn.QueryRowContext(ctx, `SELECT default_character_set_name, default_collation_name

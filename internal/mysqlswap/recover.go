@@ -5,12 +5,59 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
+// Claim takes the named lock that marks the databases of one restore of
+// target, scratch being its scratch database from [Names], as in use, so that [Recover] on
+// another connection leaves them alone. The server releases the lock if
+// the connection dies, which is what tells Recover a restore was killed.
+// Call release when the restore is over, on every path.
+func Claim(ctx context.Context, conn *sql.Conn, target, scratch string) (release func(), err error) {
+	p := Prefix(target)
+	if !strings.HasPrefix(scratch, p+"n") {
+		return nil, fmt.Errorf("%s is not a scratch database of a restore of %q", scratch, target)
+	}
+	// The prefix and the suffix the restore's databases share: 44
+	// characters, where MySQL allows 64.
+	name := p + scratch[len(p)+1:]
+	got, err := getLock(ctx, conn, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !got {
+		return nil, fmt.Errorf("the lock %s of a restore is held by another session", name)
+	}
+	return func() { releaseLock(context.WithoutCancel(ctx), conn, name) }, nil
+}
+
+// getLock tries to take the named lock name, waiting up to wait seconds.
+// A session may take a lock it holds already.
+func getLock(ctx context.Context, conn *sql.Conn, name string, wait int) (bool, error) {
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, ?)`, name, wait).Scan(&got); err != nil {
+		return false, fmt.Errorf("take the lock %s: %w", name, err)
+	}
+	if !got.Valid {
+		return false, fmt.Errorf("take the lock %s: the server answered NULL", name)
+	}
+	return got.Int64 == 1, nil
+}
+
+func releaseLock(ctx context.Context, conn *sql.Conn, name string) {
+	conn.ExecContext(ctx, `DO RELEASE_LOCK(?)`, name)
+}
+
+// recoverWait is how many seconds Recover waits for the lock of a
+// restore's databases before it leaves them to the restore holding it.
+const recoverWait = 2
+
 // Recover finishes or undoes every swap of target that a killed process
 // left unfinished, and drops the other databases restores of target left
-// behind (a scratch database whose load was killed). It must run on the
+// behind (a scratch database whose load was killed). The databases of a
+// restore still running, which holds the lock [Claim] takes, are left
+// alone, whichever connection runs it. It must run on the
 // connection that holds the migration lock, so that no restore of target
 // is under way. When there is nothing to do it costs one query.
 //
@@ -58,21 +105,46 @@ func recoverTarget(ctx context.Context, conn *sql.Conn, target string, hook Hook
 			}
 		}
 	}()
-	done := map[string]bool{}
+	// The databases of one restore share a suffix, and a lock named after
+	// it while the restore runs. Each restore's are dealt with while this
+	// connection holds that lock, so a second Recover cannot meddle.
+	bySuffix := map[string][]string{}
+	var suffixes []string
 	for _, db := range dbs {
-		if db[len(prefix)] != 'o' {
-			continue
+		suf := db[len(prefix)+1:]
+		if bySuffix[suf] == nil {
+			suffixes = append(suffixes, suf)
 		}
-		scratch := scratchOf(prefix, db)
-		if err := r.recoverHold(ctx, target, db, scratch); err != nil {
+		bySuffix[suf] = append(bySuffix[suf], db)
+	}
+	for _, suf := range suffixes {
+		name := prefix + suf
+		// A killed restore's session may still be ending (the server
+		// notices the closed socket once its statement is done), so
+		// wait a little before taking the lock as a live restore's.
+		free, err := getLock(ctx, conn, name, recoverWait)
+		if err != nil {
 			return err
 		}
-		done[db], done[scratch] = true, true
+		if !free {
+			continue // a restore running on another connection
+		}
+		err = r.recoverRestore(ctx, target, prefix, suf, bySuffix[suf])
+		releaseLock(context.WithoutCancel(ctx), conn, name)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recoverRestore finishes or undoes the swap of the restore whose
+// databases, dbs, have the suffix suf, or drops what its load left.
+func (r *run) recoverRestore(ctx context.Context, target, prefix, suf string, dbs []string) error {
+	if hold := prefix + "o" + suf; slices.Contains(dbs, hold) {
+		return r.recoverHold(ctx, target, hold, prefix+"n"+suf)
 	}
 	for _, db := range dbs {
-		if done[db] {
-			continue
-		}
 		if err := r.exec(ctx, `DROP DATABASE IF EXISTS `+quote(db)); err != nil {
 			return fmt.Errorf("drop database %s left by an interrupted restore of %q: %w", db, target, err)
 		}

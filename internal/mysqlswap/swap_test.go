@@ -613,3 +613,83 @@ func TestMySQLSwapRecoveryOtherSQLMode(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverLeavesLiveRestore: a Recover on another connection (a
+// migration run, or a restore started beside one run without the
+// migration lock) leaves the databases of a restore still running alone,
+// both while it loads and in the middle of its swap; once the restore's
+// connection is gone, they are its to clean up.
+func TestRecoverLeavesLiveRestore(t *testing.T) {
+	t.Run("loading", func(t *testing.T) {
+		f := newFixture(t)
+		live := pin(t, f.db)
+		release, err := mysqlswap.Claim(t.Context(), live, f.target, f.scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		if err := f.recover(t, nil); err != nil {
+			t.Fatalf("Recover: %v", err)
+		}
+		if !slices.Contains(restoreDatabases(t, f.db, f.target), f.scratch) {
+			t.Fatal("Recover dropped the scratch database of a restore still loading")
+		}
+		// The restore's connection dies: its scratch database is left over.
+		live.Raw(func(any) error { return driver.ErrBadConn })
+		live.Close()
+		if err := f.recover(t, nil); err != nil {
+			t.Fatalf("Recover: %v", err)
+		}
+		f.check(t, "old")
+	})
+	t.Run("swapping", func(t *testing.T) {
+		f := newFixture(t)
+		live := pin(t, f.db)
+		defer live.Close()
+		release, err := mysqlswap.Claim(t.Context(), live, f.target, f.scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		execAll(t, live, "SET SESSION foreign_key_checks = 0")
+		var checked []string
+		hook := func(step string) error {
+			if step != "rename" && step != "journal" {
+				return nil
+			}
+			if err := f.recover(t, nil); err != nil {
+				return fmt.Errorf("Recover in the middle of a swap: %w", err)
+			}
+			if left := restoreDatabases(t, f.db, f.target); !slices.Contains(left, f.hold) {
+				return fmt.Errorf("Recover at step %s took the hold database of a live swap: %v left", step, left)
+			}
+			checked = append(checked, step)
+			return nil
+		}
+		if err := mysqlswap.Swap(t.Context(), live, f.target, f.scratch, f.hold, hook); err != nil {
+			t.Fatal(err)
+		}
+		if len(checked) != 2 {
+			t.Fatalf("checked at %v", checked)
+		}
+		execAll(t, f.db, "DROP DATABASE "+quote(f.scratch)) // as the restore does
+		f.check(t, "new")
+	})
+	t.Run("claimed twice", func(t *testing.T) {
+		f := newFixture(t)
+		a, b := pin(t, f.db), pin(t, f.db)
+		defer a.Close()
+		defer b.Close()
+		release, err := mysqlswap.Claim(t.Context(), a, f.target, f.scratch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		if _, err := mysqlswap.Claim(t.Context(), b, f.target, f.scratch); err == nil {
+			t.Fatal("a second connection claimed the same restore's databases")
+		}
+		if _, err := mysqlswap.Claim(t.Context(), b, f.target, "other"); err == nil || !strings.Contains(err.Error(), "other") {
+			t.Fatalf("claim of a name no restore uses: %v", err)
+		}
+	})
+}

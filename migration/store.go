@@ -78,12 +78,12 @@ func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, o
 // tables created before it existed gain it in place (see upgrade).
 const checksumColumn = "checksum"
 
-// checksumType is the column type of the checksum: TEXT, which every
-// dialect (SQLite's STRICT tables too) accepts, except where a TEXT column
-// cannot have a default (MySQL before 8.0.13).
+// checksumType is the column type of the checksum, a hex SHA-256: TEXT,
+// which every dialect (SQLite's STRICT tables too) accepts, except where a
+// TEXT column cannot have a default ([dialect.TextTyper]).
 func checksumType(d dialect.Dialect) string {
-	if d.Name() == "mysql" {
-		return "VARCHAR(64)"
+	if tt, ok := d.(dialect.TextTyper); ok {
+		return tt.TextType(64)
 	}
 	return "TEXT"
 }

@@ -333,7 +333,7 @@ func (s *store) readSchema(ctx context.Context, q dialect.Execer, seq int64, fp 
 
 // driftTable returns the drift table's name, as this store addresses it.
 func (s *store) driftTable() string {
-	return s.qualify(suffixedName(s.name(), DriftTableSuffix))
+	return s.qualify(suffixedName(s.name(), driftTableSuffix))
 }
 
 // keepDrift adds k to the drift table, creating it if missing.

@@ -76,6 +76,17 @@ type LockOptions struct {
 //	             applied this row, for drift detection; may be empty
 const VersionTableColumns = "id, seq, description, applied_at, duration_us, dirty, fingerprint, schema_fingerprint"
 
+// TextTyper is an optional interface for dialects on which a TEXT column
+// cannot have a default value, as on MySQL before 8.0.13. The manager adds
+// the columns that a version table created by an older strata lacks with
+// ALTER TABLE, as NOT NULL with an empty default; such a text column is of
+// type TEXT unless the dialect implements TextTyper.
+type TextTyper interface {
+	// TextType returns the type of a text column of at most n characters
+	// that has a default value, such as "VARCHAR(64)".
+	TextType(n int) string
+}
+
 // Hooks is an optional interface for dialects that must prepare the pinned
 // connection around migration transactions. SQLite uses it to switch foreign
 // key enforcement off (it cannot change inside a transaction) and to check

@@ -32,6 +32,8 @@
 //     ROLLBACK in its SQL) is caught and recorded dirty.
 //   - [TableChecker]: version table names that cannot work on the
 //     database are refused by NewManager.
+//   - [TextTyper]: the text columns the manager adds to a version table
+//     created by an older strata get a type that can have a default.
 //   - [Interrupter]: a session the driver gave up on while it held the
 //     migration lock is ended from another connection, so the lock is free
 //     at once.
@@ -63,8 +65,9 @@
 //     migration's statements can change the connection's session;
 //     [TxProber] if the driver can tell whether a transaction is open;
 //     [ColumnDropper] if ALTER TABLE ... DROP COLUMN does not work;
-//     [TableChecker] if some version table names cannot work; a backup
-//     interface if the database can be backed up.
+//     [TableChecker] if some version table names cannot work; [TextTyper]
+//     if a TEXT column cannot have a default; a backup interface if the
+//     database can be backed up.
 //  3. Assert conformance, to [Dialect] and to each optional interface, in
 //     one place: var _ dialect.Dialect = (*Dialect)(nil).
 //  4. Register it in an init function if a command line should find it by

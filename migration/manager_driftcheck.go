@@ -45,22 +45,21 @@ func WithDriftPolicy(p DriftPolicy) Option {
 	}
 }
 
-// DriftTableSuffix is appended to the version table's name to name the
+// driftTableSuffix is appended to the version table's name to name the
 // table drift found before runs is kept in; see [Manager.DriftTable].
-const DriftTableSuffix = "_drift"
+const driftTableSuffix = "_drift"
 
 // DriftTable returns the name of the table in which a run keeps the drift
 // it found before it started, which its own recording of the schema would
-// otherwise absorb: the version table's name followed by
-// [DriftTableSuffix], in the same schema, shortened as [Manager.SchemaTable]
-// is. It has one row per drift found, until [Manager.RecordSchema] accepts
-// them:
+// otherwise absorb: the version table's name followed by "_drift", in the
+// same schema, shortened as [Manager.SchemaTable] is. It has one row per
+// drift found, until [Manager.RecordSchema] accepts them:
 //
 //	detected_at  text: when, in RFC 3339 UTC
 //	seq          integer: the version table's seq of the newest row then
 //	migration    text: that row's migration
 //	report       text: [DriftReport.String], cut at 60,000 bytes
-func (m *Manager) DriftTable() string { return suffixedName(m.cfg.table, DriftTableSuffix) }
+func (m *Manager) DriftTable() string { return suffixedName(m.cfg.table, driftTableSuffix) }
 
 // KeptDrift is a drift a run found before it started, as kept in the
 // drift table.

@@ -78,12 +78,12 @@ func (s *store) head(ctx context.Context, q dialect.Execer) (fp string, dirty, o
 // tables created before it existed gain it in place (see upgrade).
 const checksumColumn = "checksum"
 
-// checksumType is the column type of the checksum: TEXT, which every
-// dialect (SQLite's STRICT tables too) accepts, except where a TEXT column
-// cannot have a default (MySQL before 8.0.13).
+// checksumType is the column type of the checksum, a hex SHA-256: TEXT,
+// which every dialect (SQLite's STRICT tables too) accepts, except where a
+// TEXT column cannot have a default ([dialect.TextTyper]).
 func checksumType(d dialect.Dialect) string {
-	if d.Name() == "mysql" {
-		return "VARCHAR(64)"
+	if tt, ok := d.(dialect.TextTyper); ok {
+		return tt.TextType(64)
 	}
 	return "TEXT"
 }
@@ -333,7 +333,7 @@ func (s *store) readSchema(ctx context.Context, q dialect.Execer, seq int64, fp 
 
 // driftTable returns the drift table's name, as this store addresses it.
 func (s *store) driftTable() string {
-	return s.qualify(suffixedName(s.name(), DriftTableSuffix))
+	return s.qualify(suffixedName(s.name(), driftTableSuffix))
 }
 
 // keepDrift adds k to the drift table, creating it if missing.

@@ -35,6 +35,7 @@ var (
 	_ dialect.Interrupter  = (*Dialect)(nil)
 	_ dialect.Opener       = (*Dialect)(nil)
 	_ dialect.BackupHinter = (*Dialect)(nil)
+	_ dialect.TextTyper    = (*Dialect)(nil)
 	_ schema.Inspector     = (*Dialect)(nil)
 )
 
@@ -77,6 +78,10 @@ func (d *Dialect) VersionTableDDL(table string) []string {
 	schema_fingerprint VARCHAR(100) NOT NULL DEFAULT ''
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`}
 }
+
+// TextType returns VARCHAR(n): a TEXT column cannot have a default value
+// before MySQL 8.0.13.
+func (*Dialect) TextType(n int) string { return "VARCHAR(" + strconv.Itoa(n) + ")" }
 
 // HasTable reports whether table exists (as a base table) in the database
 // its qualified name gives, or else in the connection's current database.

@@ -210,7 +210,7 @@ func DropForeignKey(columns ...string) Change {
 
 // DropCheck drops the CHECK constraints, named or not, whose expression is
 // expr. Expressions are compared token by token, ignoring white space,
-// comments, the case of sqlKeywords and how identifiers are quoted, so
+// comments, the case of keywords and how identifiers are quoted, so
 // DropCheck("price > 0") undoes AddConstraint("CHECK (price>0)").
 func DropCheck(expr string) Change {
 	return changeFunc(func(m *tableModel) error { return m.dropCheck(expr) })

@@ -119,12 +119,7 @@ func (m *tableModel) dropInvolving(n string) {
 	names := []string{n}
 	for _, e := range m.def.elems {
 		var kept []*consDef
-		var cons []*consDef
-		if e.col != nil {
-			cons = e.col.cons
-		} else {
-			cons = e.cons
-		}
+		cons := e.constraints()
 		for _, k := range cons {
 			drop := false
 			switch k.kind {
@@ -145,17 +140,8 @@ func (m *tableModel) dropInvolving(n string) {
 				kept = append(kept, k)
 			}
 		}
-		if len(kept) == len(cons) {
-			continue
-		}
-		e.dirty = true
-		if e.col != nil {
-			e.col.cons = kept
-			continue
-		}
-		e.cons = kept
-		if len(kept) == 0 {
-			m.removeElem(e)
+		if len(kept) != len(cons) {
+			m.keepConstraints(e, kept)
 		}
 	}
 }
@@ -367,10 +353,7 @@ func (m *tableModel) addConstraint(def string) error {
 func (m *tableModel) dropWhere(match func(c *colDef, k *consDef) bool) int {
 	n := 0
 	for _, e := range append([]*defElem(nil), m.def.elems...) {
-		cons := e.cons
-		if e.col != nil {
-			cons = e.col.cons
-		}
+		cons := e.constraints()
 		var kept []*consDef
 		for _, k := range cons {
 			if match(e.col, k) {
@@ -379,17 +362,22 @@ func (m *tableModel) dropWhere(match func(c *colDef, k *consDef) bool) int {
 			}
 			kept = append(kept, k)
 		}
-		if len(kept) == len(cons) {
-			continue
-		}
-		e.dirty = true
-		if e.col != nil {
-			e.col.cons = kept
-		} else if e.cons = kept; len(kept) == 0 {
-			m.removeElem(e)
+		if len(kept) != len(cons) {
+			m.keepConstraints(e, kept)
 		}
 	}
 	return n
+}
+
+// keepConstraints replaces e's constraints, some of which were dropped,
+// with kept, and removes e if it held table constraints and none is left.
+func (m *tableModel) keepConstraints(e *defElem, kept []*consDef) {
+	e.dirty = true
+	if e.col != nil {
+		e.col.cons = kept
+	} else if e.cons = kept; len(kept) == 0 {
+		m.removeElem(e)
+	}
 }
 
 func (m *tableModel) dropConstraint(name string) error {

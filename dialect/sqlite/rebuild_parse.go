@@ -22,13 +22,9 @@ func (e *defElem) String() string {
 		if e.col.typ != "" {
 			parts = append(parts, e.col.typ)
 		}
-		for _, k := range e.col.cons {
-			parts = append(parts, k.text)
-		}
-	} else {
-		for _, k := range e.cons {
-			parts = append(parts, k.text)
-		}
+	}
+	for _, k := range e.constraints() {
+		parts = append(parts, k.text)
 	}
 	return e.lead + strings.Join(parts, " ") + e.trail
 }
@@ -99,13 +95,7 @@ func (d *tableDef) rowidAlias() *colDef {
 
 func (d *tableDef) hasForeignKeys() bool {
 	for _, e := range d.elems {
-		var cons []*consDef
-		if e.col != nil {
-			cons = e.col.cons
-		} else {
-			cons = e.cons
-		}
-		for _, k := range cons {
+		for _, k := range e.constraints() {
 			if k.kind == kReferences || k.kind == kForeignKey {
 				return true
 			}
@@ -116,11 +106,7 @@ func (d *tableDef) hasForeignKeys() bool {
 
 func (d *tableDef) hasAutoincrement() bool {
 	for _, e := range d.elems {
-		cons := e.cons
-		if e.col != nil {
-			cons = e.col.cons
-		}
-		for _, k := range cons {
+		for _, k := range e.constraints() {
 			if k.kind == kPrimaryKey && k.autoinc {
 				return true
 			}

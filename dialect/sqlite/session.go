@@ -49,7 +49,8 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-// SaveSession reads the pragmas of sessionPragmas and the attached
+// SaveSession reads the per-connection pragmas a migration may change
+// (foreign_keys, busy_timeout, query_only and the like) and the attached
 // databases. Unqualified, the version table is addressed in main, so a
 // TEMP table of the same name cannot shadow it.
 func (*Dialect) SaveSession(ctx context.Context, conn *sql.Conn, table string) (dialect.Session, error) {

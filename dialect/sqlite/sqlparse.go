@@ -135,6 +135,15 @@ type defElem struct {
 	dirty             bool // regenerate text from col or cons
 }
 
+// constraints returns e's constraints: its column's, or its table
+// constraints.
+func (e *defElem) constraints() []*consDef {
+	if e.col != nil {
+		return e.col.cons
+	}
+	return e.cons
+}
+
 // tableHead is what a CREATE TABLE says around its definition list.
 type tableHead struct {
 	name         string // as stored, unquoted

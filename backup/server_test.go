@@ -246,8 +246,12 @@ func TestPostgresRestoreAtomic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustExec(t, c, `ALTER TABLE users DROP COLUMN legacy`, `CREATE TABLE extra (x int)`)
-	want := serverSnapshot(t, c, pgSchema)
+	mustExec(t, c, `ALTER TABLE users DROP COLUMN legacy`, `CREATE TABLE extra (x int)`,
+		`CREATE SCHEMA reports`, `CREATE TABLE reports.daily (day date)`,
+		`CREATE TYPE status AS ENUM ('new')`, `CREATE DOMAIN email AS text`,
+		`CREATE FUNCTION shout(text) RETURNS text LANGUAGE sql AS 'SELECT upper($1)'`,
+		`CREATE PROCEDURE forget() LANGUAGE sql AS 'DELETE FROM users'`)
+	want, wantCatalog := serverSnapshot(t, c, pgSchema), pgCatalog(t, c)
 	fi, err := os.Stat(f.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +261,9 @@ func TestPostgresRestoreAtomic(t *testing.T) {
 	checkErr(t, err, nil, "pg_restore")
 	if got := serverSnapshot(t, c, pgSchema); got != want {
 		t.Errorf("a failed restore changed the database\nwant:\n%s\ngot:\n%s", want, got)
+	}
+	if got := pgCatalog(t, c); got != wantCatalog {
+		t.Errorf("a failed restore changed the catalogue\nwant:\n%s\ngot:\n%s", wantCatalog, got)
 	}
 }
 

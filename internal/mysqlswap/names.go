@@ -28,11 +28,6 @@ func Names(target string) (scratch, hold string) {
 	return p + "n" + s, p + "o" + s
 }
 
-// scratchOf returns the scratch database paired with hold.
-func scratchOf(prefix, hold string) string {
-	return prefix + "n" + hold[len(prefix)+1:]
-}
-
 // likeEscape escapes s for LIKE ... ESCAPE '|'.
 func likeEscape(s string) string {
 	return strings.NewReplacer("|", "||", "_", "|_", "%", "|%").Replace(s)

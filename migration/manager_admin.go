@@ -50,15 +50,11 @@ func (m *Manager) Validate(ctx context.Context) (err error) {
 }
 
 func (m *Manager) dryRun(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	restore, err := m.prepareConn(ctx, conn)
+	undo, err := m.prepareConn(ctx, conn)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		rctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		err = errors.Join(err, restore(rctx))
-	}()
+	defer undo(&err)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))

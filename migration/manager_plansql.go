@@ -78,11 +78,11 @@ func (m *Manager) PlanSQL(ctx context.Context, t Target) (steps []Step, err erro
 // capture runs steps in one rolled-back transaction, recording the
 // statements of those not yet previewed.
 func (m *Manager) capture(ctx context.Context, conn *sql.Conn, steps []Step) (err error) {
-	restore, err := m.prepareConn(ctx, conn)
+	undo, err := m.prepareConn(ctx, conn)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, restore(context.WithoutCancel(ctx))) }()
+	defer undo(&err)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return stepErr("", StepState, fmt.Errorf("begin transaction: %w", err))

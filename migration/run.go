@@ -270,18 +270,11 @@ type run struct {
 // apply takes the steps, appending to r.res as it goes.
 func (r *run) apply(ctx context.Context) (err error) {
 	m, conn, st := r.m, r.conn, r.st
-	restore, err := m.prepareConn(ctx, conn)
+	undo, err := m.prepareConn(ctx, conn)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		rctx, cancel := cleanupContext(ctx)
-		defer cancel()
-		if rerr := restore(rctx); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			err = errors.Join(err, stepErr("", StepState, rerr))
-		}
-	}()
+	defer undo(&err)
 	if sr := m.caps.sessioner; sr != nil && m.caps.hooks != nil && st.sess != nil {
 		// What every migration starts from is the session as prepared.
 		sess, err := sr.SaveSession(ctx, conn, m.cfg.table)
@@ -341,16 +334,26 @@ func (r *run) apply(ctx context.Context) (err error) {
 }
 
 // prepareConn prepares the locked connection for migration transactions
-// with the dialect's [dialect.Hooks]; restore, never nil, undoes it.
-func (m *Manager) prepareConn(ctx context.Context, conn *sql.Conn) (restore func(context.Context) error, err error) {
+// with the dialect's [dialect.Hooks]. undo, never nil, undoes it, even
+// past ctx's end; a connection it cannot put back is discarded rather
+// than returned to the pool half prepared. Call it with the result's
+// error, deferred.
+func (m *Manager) prepareConn(ctx context.Context, conn *sql.Conn) (undo func(*error), err error) {
 	if m.caps.hooks == nil {
-		return func(context.Context) error { return nil }, nil
+		return func(*error) {}, nil
 	}
-	restore, err = m.caps.hooks.PrepareConn(ctx, conn)
+	restore, err := m.caps.hooks.PrepareConn(ctx, conn)
 	if err != nil {
 		return nil, stepErr("", StepState, fmt.Errorf("prepare connection: %w", err))
 	}
-	return restore, nil
+	return func(errp *error) {
+		rctx, cancel := cleanupContext(ctx)
+		defer cancel()
+		if rerr := restore(rctx); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			*errp = errors.Join(*errp, stepErr("", StepState, rerr))
+		}
+	}, nil
 }
 
 // report adds res to the run's results and tells the progress callback.

@@ -303,7 +303,15 @@ func (r *run) apply(ctx context.Context) (err error) {
 	}
 	// Writes to the version table that need not commit on their own wait
 	// in r.pending for the next one; whatever is left is written before
-	// returning, also when the run failed or was cancelled.
+	// returning, also when the run failed or was cancelled, and when the
+	// progress callback or the logger panicked (below).
+	defer func() {
+		if len(r.pending.writes) > 0 {
+			fctx, cancel := cleanupContext(ctx)
+			defer cancel()
+			_ = r.flush(fctx) // only a panic gets here; it is the error
+		}
+	}()
 	for _, s := range r.steps {
 		res, err := r.applyStep(ctx, s)
 		if err != nil {

@@ -299,3 +299,24 @@ func TestNoTxCommitsPerMigration(t *testing.T) {
 		t.Errorf("rolling back: %d commits for 2 migrations, %d for 6; want 2 a migration", down2, down6)
 	}
 }
+
+// TestNoTxPanickingProgressKeepsRecordClean: a progress callback that
+// panics after a migration run outside a transaction succeeded must not
+// leave it recorded dirty: its closing write was waiting for the next
+// migration and must still be written as the panic unwinds.
+func TestNoTxPanickingProgressKeepsRecordClean(t *testing.T) {
+	db := openDB(t)
+	ms := []migration.Migration{noTx("a"), noTx("b", "a")}
+	m := newManager(t, db, ms, migration.WithProgress(func(migration.Result) { panic("progress") }))
+	_, err := m.Up(t.Context())
+	var pe *migration.PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Up = %v, want the callback's panic", err)
+	}
+	// a ran and is recorded clean; b never started.
+	wantStates(t, newManager(t, db, ms), map[string]migration.State{"a": migration.StateApplied, "b": migration.StatePending})
+	if _, err := newManager(t, db, ms).Up(t.Context()); err != nil {
+		t.Fatalf("Up after the panic: %v", err)
+	}
+	wantUpToDate(t, db, ms)
+}

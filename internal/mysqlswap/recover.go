@@ -67,7 +67,8 @@ const recoverWait = 2
 // is undone: the old views, triggers and routines are created again where
 // missing. The objects are created as the journal has them, with their
 // DEFINER as dumped or read. Recover leaves the session's current
-// database, sql_mode and foreign_key_checks as it found them.
+// database, sql_mode, character set and foreign_key_checks as it found
+// them.
 func Recover(ctx context.Context, conn *sql.Conn, target string) error {
 	return recoverTarget(ctx, conn, target, nil)
 }
@@ -87,6 +88,15 @@ func recoverTarget(ctx context.Context, conn *sql.Conn, target string, hook Hook
 	if err := conn.QueryRowContext(ctx, `SELECT DATABASE(), @@SESSION.foreign_key_checks`).Scan(&cur, &fk); err != nil {
 		return fmt.Errorf("read session: %w", err)
 	}
+	charset, err := useUTF8(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := charset(context.WithoutCancel(ctx)); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	// The old tables may be referenced from elsewhere; dropping them must
 	// not wait for that.
 	if err := r.exec(ctx, `SET SESSION foreign_key_checks = 0`); err != nil {

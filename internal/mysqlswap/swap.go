@@ -18,6 +18,15 @@ import (
 // swap. hook is nil except in tests.
 func Swap(ctx context.Context, conn *sql.Conn, target, scratch, hold string, hook Hook) (err error) {
 	r := &run{conn: conn, hook: hook}
+	charset, err := useUTF8(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("%w (database %q is unchanged)", err, target)
+	}
+	defer func() {
+		if cerr := charset(context.WithoutCancel(ctx)); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	newObjs, err := readObjects(ctx, conn, scratch, target)
 	if err != nil {
 		return fmt.Errorf("read the loaded dump's views, routines and triggers (database %q is unchanged): %w", target, err)

@@ -693,3 +693,64 @@ func TestRecoverLeavesLiveRestore(t *testing.T) {
 		}
 	})
 }
+
+// TestMySQLSwapRecoveryOtherCharset: the journal holds the objects'
+// statements with text no single-byte character set can hold; a
+// recovery by a session whose character set is latin1 (a DSN with
+// charset=latin1) must still create them exactly, and leave that
+// session's character set as it was.
+func TestMySQLSwapRecoveryOtherCharset(t *testing.T) {
+	for _, tt := range []struct {
+		stop string // the swap's step
+		want string
+	}{
+		{"journal", "old"},
+		{"create trigger a_bu", "new"},
+	} {
+		t.Run(tt.stop, func(t *testing.T) {
+			f := newFixture(t)
+			execAll(t, f.db,
+				"CREATE VIEW "+quote(f.target)+".v_text AS SELECT 'ancien ✓ 日本語' AS s",
+				"CREATE VIEW "+quote(f.scratch)+".v_text AS SELECT 'nouveau ✓ 新しい' AS s")
+			f.old, f.new = snapshot(t, f.db, f.target), snapshot(t, f.db, f.scratch)
+			if err := f.swap(t, stopAt(tt.stop, 1)); !errors.Is(err, mysqlswap.ErrStop) {
+				t.Fatalf("swap: %v, want it stopped", err)
+			}
+			c := pin(t, f.db)
+			defer c.Close()
+			execAll(t, c, "SET NAMES latin1")
+			if err := mysqlswap.Recover(t.Context(), c, f.target); err != nil {
+				t.Fatalf("Recover: %v", err)
+			}
+			if got := names(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
+				t.Errorf("the session's character set is %s after Recover, want latin1", got[0])
+			}
+			f.check(t, tt.want)
+		})
+	}
+}
+
+// TestMySQLSwapOtherCharset: a whole swap by a session whose character
+// set is latin1 recreates text no single-byte set can hold exactly, and
+// leaves the session's character set as it was.
+func TestMySQLSwapOtherCharset(t *testing.T) {
+	f := newFixture(t)
+	execAll(t, f.db,
+		"CREATE VIEW "+quote(f.target)+".v_text AS SELECT 'ancien ✓ 日本語' AS s",
+		"CREATE VIEW "+quote(f.scratch)+".v_text AS SELECT 'nouveau ✓ 新しい' AS s")
+	c := pin(t, f.db)
+	execAll(t, c, "USE "+quote(f.scratch),
+		"CREATE TRIGGER only_new_bu BEFORE UPDATE ON only_new FOR EACH ROW SET @note = '✓ 新しい'",
+		"USE "+quote(f.target))
+	f.old, f.new = snapshot(t, f.db, f.target), snapshot(t, f.db, f.scratch)
+	defer c.Close()
+	execAll(t, c, "SET NAMES latin1", "SET SESSION foreign_key_checks = 0")
+	if err := mysqlswap.Swap(t.Context(), c, f.target, f.scratch, f.hold, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
+		t.Errorf("the session's character set is %s after Swap, want latin1", got[0])
+	}
+	execAll(t, f.db, "DROP DATABASE "+quote(f.scratch)) // as the restore does
+	f.check(t, "new")
+}

@@ -131,9 +131,12 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 		rewritten <- err
 	}()
 	err = tool{
-		name:   filepath.Base(client),
-		path:   client,
-		args:   append(c.args(mariadb), "--default-character-set=utf8mb4", "--database="+scratch),
+		name: filepath.Base(client),
+		path: client,
+		// --comments: without it the client strips comments, and
+		// breaks a trigger whose statement has one (the dump has it
+		// inside an executable comment).
+		args:   append(c.args(mariadb), "--default-character-set=utf8mb4", "--comments", "--database="+scratch),
 		secret: opt,
 		env:    env,
 		stdin:  pr,

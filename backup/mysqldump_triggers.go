@@ -300,14 +300,19 @@ func (t *triggerRewriter) token() (tokenKind, string, error) {
 		s, err := t.quoted(c)
 		return tkString, s, err
 	case isWordByte(c):
+		// A word ends where the delimiter starts ($$ after a word, say).
 		start := len(t.raw)
 		for {
 			buf, _ := t.r.Peek(max(1, t.r.Buffered()))
 			n := 0
-			for n < len(buf) && isWordByte(buf[n]) {
+			for n < len(buf) && isWordByte(buf[n]) && buf[n] != t.delim[0] {
 				n++
 			}
 			t.take(n)
+			if n < len(buf) && buf[n] == t.delim[0] && (len(t.raw) == start || !t.startsDelimiter()) {
+				t.take(1)
+				continue
+			}
 			if n < len(buf) || n == 0 {
 				break
 			}
@@ -460,6 +465,9 @@ func (t *triggerRewriter) header() error {
 	prev := 0
 	for _, c := range cuts {
 		t.w.Write(t.raw[prev:c[0]])
+		if c[0] > 0 && c[1] < len(t.raw) && isWordByte(t.raw[c[0]-1]) && isWordByte(t.raw[c[1]]) {
+			t.w.WriteByte(' ') // TRIGGER`app`.tr: keep the words apart
+		}
 		t.cuts = append(t.cuts, start+int64(c[0]), start+int64(c[1]))
 		prev = c[1]
 	}

@@ -36,10 +36,12 @@ const maxTriggerHeader = 64 << 10
 // rewriteTriggers copies the dump from src to dst, removing from the
 // headers of CREATE TRIGGER statements the database qualifiers that name
 // db, or the database the dump's header line names (-- Host: ...
-// Database: name, in its first lines). Names are compared exactly, or regardless of case if
-// fold is set (the server's lower_case_table_names is not 0). A qualifier
-// naming another database is an error wrapping [errForeignTrigger]; what
-// was copied before it has been written to dst.
+// Database: name, in its first lines). Names are compared exactly, or
+// regardless of case if fold is set (the server's lower_case_table_names
+// is not 0). Where removing a qualifier would join two words
+// (TRIGGER`app`.tr), a space takes its place. A qualifier naming another
+// database is an error wrapping [errForeignTrigger]; what was copied
+// before it has been written to dst.
 func rewriteTriggers(dst io.Writer, src io.Reader, db string, fold bool) error {
 	_, err := newTriggerRewriter(dst, src, db, fold).run()
 	return err
@@ -594,7 +596,7 @@ func (t *triggerRewriter) parseHeader(cuts *[][2]int) error {
 		q    *hdrToken
 		dot  hdrToken
 		what string
-	}{{tq, tdot, "its name"}, {oq, odot, "its table " + t.raw2(oq, odot, table)}} {
+	}{{tq, tdot, "its name"}, {oq, odot, "its table " + t.raw2(oq, table)}} {
 		if q.q == nil {
 			continue
 		}
@@ -608,7 +610,7 @@ func (t *triggerRewriter) parseHeader(cuts *[][2]int) error {
 }
 
 // raw2 returns the text of a qualified name as written, for messages.
-func (t *triggerRewriter) raw2(q *hdrToken, _ hdrToken, n hdrToken) string {
+func (t *triggerRewriter) raw2(q *hdrToken, n hdrToken) string {
 	if q == nil {
 		return string(t.raw[n.start:n.end])
 	}

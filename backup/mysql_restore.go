@@ -42,6 +42,19 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 	}
 	want := st.expected()
 	target := c.dbname
+	var lctn int
+	if err := conn.QueryRowContext(ctx, `SELECT @@lower_case_table_names`).Scan(&lctn); err != nil {
+		return fmt.Errorf("read lower_case_table_names: %w", err)
+	}
+	fold := lctn != 0
+	// A trigger of another database cannot be restored: refuse the dump
+	// before anything is created. Only a dump with DELIMITER blocks has
+	// triggers to look at.
+	if st.delimited {
+		if err := checkTriggers(path, target, fold); err != nil {
+			return fmt.Errorf("%w: %s: %w; database %q is unchanged", ErrInvalid, path, err, target)
+		}
+	}
 	exec := func(q string) error {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%.200s: %w", q, err)
@@ -106,15 +119,34 @@ func (m *MySQL) Restore(ctx context.Context, conn *sql.Conn, path string) (err e
 		return err
 	}
 	defer f.Close()
+	// Hashed are the file's bytes; the client gets them with the
+	// triggers' headers rewritten for the scratch database (see
+	// rewriteTriggers).
 	h := sha256.New()
+	pr, pw := io.Pipe()
+	rewritten := make(chan error, 1)
+	go func() {
+		err := rewriteTriggers(pw, io.TeeReader(f, h), target, fold)
+		pw.CloseWithError(err)
+		rewritten <- err
+	}()
 	err = tool{
-		name:   filepath.Base(client),
-		path:   client,
-		args:   append(c.args(mariadb), "--default-character-set=utf8mb4", "--database="+scratch),
+		name: filepath.Base(client),
+		path: client,
+		// --comments: without it the client strips comments, and
+		// breaks a trigger whose statement has one (the dump has it
+		// inside an executable comment).
+		args:   append(c.args(mariadb), "--default-character-set=utf8mb4", "--comments", "--database="+scratch),
 		secret: opt,
 		env:    env,
-		stdin:  io.TeeReader(f, h),
+		stdin:  pr,
 	}.run(ctx)
+	pr.Close() // a client that stopped reading: stop the copy
+	if rerr := <-rewritten; errors.Is(rerr, errForeignTrigger) {
+		return fmt.Errorf("%w: %s: %w; database %q is unchanged", ErrInvalid, path, rerr, target)
+	} else if rerr != nil && !errors.Is(rerr, io.ErrClosedPipe) {
+		return fmt.Errorf("load the dump into scratch database %s (database %q is unchanged): %w", scratch, target, rerr)
+	}
 	if err != nil {
 		err = fmt.Errorf("load the dump into scratch database %s (database %q is unchanged): %w", scratch, target, err)
 		if strings.Contains(err.Error(), "ERROR 1044") {

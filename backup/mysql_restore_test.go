@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -269,5 +270,123 @@ func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
 				t.Errorf("scratch databases left: %v", left)
 			}
 		})
+	}
+}
+
+// myQualifiedTriggers fills the connection's database with triggers whose
+// headers name the database (ON db.t, ON `db`.`t`, TRIGGER db.tr, with
+// comments and spaces between the parts), an unqualified one, and bodies
+// that name the database's tables; it returns the database's name.
+func myQualifiedTriggers(t *testing.T, c *sql.Conn) string {
+	t.Helper()
+	db := names(t, c, "SELECT DATABASE()")[0]
+	mustExec(t, c,
+		"CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, a int, b int, c varchar(20))",
+		"CREATE TABLE log (x int)",
+		"CREATE TRIGGER t_bi1 BEFORE INSERT ON "+db+".t FOR EACH ROW SET NEW.a = 1 /* ON "+db+".t */",
+		"CREATE TRIGGER t_bi2 BEFORE INSERT ON t FOR EACH ROW FOLLOWS t_bi1 SET NEW.c = CONCAT('on ', NEW.a)",
+		"CREATE TRIGGER t_ai AFTER INSERT ON `"+db+"`.`t` FOR EACH ROW INSERT INTO "+db+".log VALUES (NEW.id)",
+		"CREATE TRIGGER "+db+".t_bu BEFORE UPDATE ON t FOR EACH ROW SET NEW.b = (SELECT COUNT(*) FROM "+db+".t)",
+		"CREATE TRIGGER /* ON "+db+".t */ `"+db+"` . t_bd BEFORE DELETE ON /* x */ "+db+"\n . `t` FOR EACH ROW INSERT INTO `"+db+"`.log VALUES (-OLD.id)",
+		"INSERT INTO t (a) VALUES (5), (6), (7)",
+		"UPDATE t SET a = 2 WHERE id = 2",
+		"DELETE FROM t WHERE id = 3",
+	)
+	return db
+}
+
+// myTriggerBodies lists every trigger's statement from FOR EACH ROW on, as
+// SHOW CREATE TRIGGER has it.
+func myTriggerBodies(t *testing.T, c *sql.Conn) []string {
+	t.Helper()
+	var out []string
+	for _, name := range names(t, c, "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() ORDER BY trigger_name") {
+		var trig, mode, stmt, cs, cc, dc string
+		var created sql.NullString
+		if err := c.QueryRowContext(t.Context(), "SHOW CREATE TRIGGER "+quoteBack(name)).Scan(&trig, &mode, &stmt, &cs, &cc, &dc, &created); err != nil {
+			t.Fatalf("SHOW CREATE TRIGGER %s: %v", name, err)
+		}
+		_, body, ok := strings.Cut(stmt, "FOR EACH ROW")
+		if !ok {
+			t.Fatalf("SHOW CREATE TRIGGER %s: no FOR EACH ROW in %q", name, stmt)
+		}
+		out = append(out, name+": "+body)
+	}
+	return out
+}
+
+// TestMySQLRestoreQualifiedTriggers: triggers whose headers name the
+// database (which the server keeps as written, and the dump tools write
+// back) are restored exactly, and fire on the restored tables.
+func TestMySQLRestoreQualifiedTriggers(t *testing.T) {
+	db, dsn := mytest.New(t)
+	c := conn(t, db)
+	name := myQualifiedTriggers(t, c)
+	before, bodies := myFullSnapshot(t, c), myTriggerBodies(t, c)
+	b := NewMySQL(dsn)
+	f, err := Create(t.Context(), b, c, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	data, err := os.ReadFile(f.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"ON " + name + ".t FOR", "ON `" + name + "`.`t` FOR", "TRIGGER " + name + ".t_bu"} {
+		if !bytes.Contains(data, []byte(s)) {
+			t.Fatalf("the dump does not have %q: the test no longer tests qualified triggers", s)
+		}
+	}
+	mustExec(t, c, "DROP TRIGGER t_bi2", "INSERT INTO t (a) VALUES (8)", "UPDATE t SET a = 9", "DELETE FROM log WHERE x < 0",
+		"CREATE TRIGGER t_au AFTER UPDATE ON t FOR EACH ROW INSERT INTO log VALUES (100)")
+	if err := Restore(t.Context(), b, c, f.Path); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	if after := myFullSnapshot(t, c); after != before {
+		t.Errorf("restored database differs: %v", lineDiff(after, before))
+	}
+	if got := myTriggerBodies(t, c); !slices.Equal(got, bodies) {
+		t.Errorf("restored trigger bodies\n%q\nwant\n%q", got, bodies)
+	}
+	if left := scratchLeft(t, c); len(left) > 0 {
+		t.Errorf("scratch databases left: %v", left)
+	}
+	// The triggers fire, in their order, on the restored tables.
+	mustExec(t, c, "INSERT INTO t (a) VALUES (50)", "UPDATE t SET a = 60 WHERE id = 4", "DELETE FROM t WHERE id = 1")
+	if got := strings.Join(rowsText(t, c, "SELECT id, a, b, c FROM t ORDER BY id"), "\n"); got != "2|2|3|\"on 1\"\n4|60|3|\"on 1\"" {
+		t.Errorf("rows after the triggers fired:\n%s", got)
+	}
+	if got := strings.Join(rowsText(t, c, "SELECT x FROM log ORDER BY x"), " "); got != "-3 -1 1 2 3 4" {
+		t.Errorf("log after the triggers fired: %s", got)
+	}
+}
+
+// TestMySQLRestoreRefusesForeignTrigger: a dump with a trigger of another
+// database, which no restore can create in this one, is refused before
+// anything is created.
+func TestMySQLRestoreRefusesForeignTrigger(t *testing.T) {
+	db, dsn := mytest.New(t)
+	c := conn(t, db)
+	name := myQualifiedTriggers(t, c)
+	b := NewMySQL(dsn)
+	f, err := Create(t.Context(), b, c, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	mustExec(t, c, "DROP TRIGGER t_bi2", "INSERT INTO t (a) VALUES (8)")
+	want := myFullSnapshot(t, c)
+	spoilDump(t, f.Path, func(d []byte) []byte {
+		return bytes.Replace(d, []byte("ON `"+name+"`.`t` FOR"), []byte("ON `other`.`t` FOR"), 1)
+	})
+	var steps []string
+	swapHook = func(s string) error { steps = append(steps, s); return nil }
+	t.Cleanup(func() { swapHook = nil })
+	err = Restore(t.Context(), b, c, f.Path)
+	checkErr(t, err, ErrInvalid, `trigger "t_ai"`, `database "other"`, "is unchanged")
+	if got := myFullSnapshot(t, c); got != want {
+		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
+	}
+	if left := scratchLeft(t, c); len(left) > 0 || len(steps) > 0 {
+		t.Errorf("scratch databases left: %v, swap steps run: %v", left, steps)
 	}
 }

@@ -34,6 +34,9 @@ type dumpStats struct {
 	rows     map[string]int64 // rows in the INSERT statements, by table
 	trailer  bool             // the tool's "-- Dump completed" line
 	afterEnd bool             // a statement after the trailer
+	// delimited: the dump changes the delimiter (for triggers or
+	// routines)
+	delimited bool
 	// manifest, if present: counts by table and the number of entries
 	// the last line announces (-1 if missing).
 	manifest      map[string]int64
@@ -269,6 +272,7 @@ func (s *dumpScanner) delimiterCommand() (done bool, err error) {
 		return false, s.errorf("DELIMITER without a delimiter")
 	}
 	s.delim = d
+	s.st.delimited = true
 	return true, nil
 }
 

@@ -145,13 +145,6 @@ func (m *Migration) PreviewSQL(dialectName string, dir migration.Direction) ([]s
 	return out, nil
 }
 
-// FlavorOf returns the [Flavor] of the dialect named name.
-func FlavorOf(dialectName string) Flavor {
-	if dialectName == "mysql" {
-		return MySQL
-	}
-	return Standard
-}
 
 // StatementError reports a statement of a file that failed; it unwraps to
 // the driver's error.

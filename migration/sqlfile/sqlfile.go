@@ -145,7 +145,6 @@ func (m *Migration) PreviewSQL(dialectName string, dir migration.Direction) ([]s
 	return out, nil
 }
 
-
 // StatementError reports a statement of a file that failed; it unwraps to
 // the driver's error.
 type StatementError struct {

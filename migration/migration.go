@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/strata-go/strata/internal/sqlsplit"
 )
 
 // Migration is one reversible step of a schema's history.
@@ -155,24 +157,40 @@ func (f *Func) check() error {
 	return nil
 }
 
-// SQL returns a migration that executes up and down as SQL text, each as one
-// ExecContext call (drivers that accept several statements in one call, such
-// as SQLite's and pgx's without arguments, run them all). Its checksum is
+// SQL returns a migration that executes up and down as SQL text. The text
+// is cut into statements the way the database's command-line client would
+// (strings, quoted names, comments, dollar quotes, BEGIN ... END bodies
+// and, on MySQL, DELIMITER lines; see migration/sqlfile.Split), and each
+// runs on its own: MySQL runs one statement per call without
+// multiStatements, and PostgreSQL would run several in one call as one
+// implicit transaction, which CREATE INDEX CONCURRENTLY refuses. An error
+// names the statement that failed and its line. Its checksum is
 // [Checksum](up, down).
 func SQL(id, up, down string, requires ...string) *Func {
 	return &Func{
 		Name:     id,
 		Requires: requires,
 		Sum:      Checksum(up, down),
-		UpFn: func(ctx context.Context, tx *Tx) error {
-			_, err := tx.ExecContext(ctx, up)
-			return err
-		},
-		DownFn: func(ctx context.Context, tx *Tx) error {
-			_, err := tx.ExecContext(ctx, down)
-			return err
-		},
+		UpFn:     func(ctx context.Context, tx *Tx) error { return execSQL(ctx, tx, up) },
+		DownFn:   func(ctx context.Context, tx *Tx) error { return execSQL(ctx, tx, down) },
 	}
+}
+
+// execSQL runs the statements of text one by one.
+func execSQL(ctx context.Context, tx *Tx, text string) error {
+	stmts, err := sqlsplit.Split(text, sqlsplit.FlavorOf(tx.Dialect().Name()))
+	if err != nil {
+		return fmt.Errorf("split the SQL into statements: %w", err)
+	}
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.SQL); err != nil {
+			if len(stmts) == 1 {
+				return err
+			}
+			return fmt.Errorf("line %d: %w\n\tstatement: %s", st.Line, err, strings.ReplaceAll(st.SQL, "\n", "\n\t"))
+		}
+	}
+	return nil
 }
 
 // MaxIDLength is the longest migration ID the version table holds.

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3" // the driver; see openSQLite
+
+	"github.com/strata-go/strata/internal/testdb"
 )
 
 // queryer is a *sql.DB or *sql.Conn. A SQLite pool has one connection:
@@ -101,7 +103,7 @@ func sqliteSnapshot(t *testing.T, db queryer) string {
 	for _, l := range rowsText(t, db, `SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name`) {
 		b.WriteString(l + "\n")
 	}
-	for _, name := range names(t, db, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`) {
+	for _, name := range testdb.Strings(t, db, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`) {
 		q := `SELECT _rowid_, * FROM ` + quoteDouble(name)
 		rows, err := tryRowsText(t.Context(), db, q)
 		if err != nil { // WITHOUT ROWID
@@ -117,28 +119,6 @@ func sqliteSnapshot(t *testing.T, db queryer) string {
 		fmt.Fprintf(&b, "%s=%v\n", p, rowsText(t, db, `PRAGMA `+p))
 	}
 	return b.String()
-}
-
-// names returns the single text column of q's rows.
-func names(t *testing.T, db queryer, q string, args ...any) []string {
-	t.Helper()
-	rows, err := db.QueryContext(t.Context(), q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return out
 }
 
 // dirNames lists the names in dir, sorted.

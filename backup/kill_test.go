@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/strata-go/strata/internal/mysqlswap"
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
 )
@@ -189,7 +189,7 @@ func TestKillMySQL(t *testing.T) {
 	snap := func(t *testing.T) string { return myFullSnapshot(t, c) }
 	tables := func(t *testing.T) string { return serverSnapshot(t, c, mySchema) }
 	quiet := func(t *testing.T) bool {
-		return len(names(t, c, "SELECT user FROM information_schema.processlist WHERE user = ?", user)) == 0
+		return len(testdb.Strings(t, c, "SELECT user FROM information_schema.processlist WHERE user = ?", user)) == 0
 	}
 	nextRun := func(t *testing.T) {
 		if err := mysqlswap.Recover(t.Context(), c, cfg.dbname); err != nil {
@@ -224,7 +224,7 @@ func TestKillPostgres(t *testing.T) {
 	fillRows(t, c, 60000, "(%d, '"+strings.Repeat("x", 100)+" %d')", "INSERT INTO child (parent_id, body) VALUES ")
 	snap := func(t *testing.T) string { return serverSnapshot(t, c, pgSchema) }
 	quiet := func(t *testing.T) bool {
-		return len(names(t, c, `SELECT state FROM pg_stat_activity
+		return len(testdb.Strings(t, c, `SELECT state FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`)) == 0
 	}
 	runKills(t, &killCase{dialect: "postgres", admin: c, dsn: u.String(), password: killSecret, snapshot: snap, quiet: quiet},
@@ -356,13 +356,13 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 				state = "restored"
 			}
 			t.Logf("kill %d (%s after %v): tables %s, the other objects part old and part restored until recovered: %v", i, op, delay, state,
-				lineDiff(got, map[string]string{"old": k.old, "restored": k.want}[state]))
+				testdb.LineDiff(got, map[string]string{"old": k.old, "restored": k.want}[state], 20))
 			state += " after recovery"
 		case gotTables == oldTables || gotTables == wantTables:
-			t.Fatalf("kill %d (%s after %v): the tables are whole but other objects differ: %v", i, op, delay, lineDiff(got, k.want))
+			t.Fatalf("kill %d (%s after %v): the tables are whole but other objects differ: %v", i, op, delay, testdb.LineDiff(got, k.want, 20))
 		default:
 			t.Fatalf("kill %d (%s after %v): the tables are neither as they were nor as the backup has them: %v",
-				i, op, delay, lineDiff(gotTables, wantTables))
+				i, op, delay, testdb.LineDiff(gotTables, wantTables, 20))
 		}
 		if k.recover != nil {
 			// The next run finds the database exactly as it was or as
@@ -377,7 +377,7 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 				state = "restored"
 			default:
 				t.Fatalf("kill %d (%s after %v): after recovery from %s, the database is neither as it was nor as the backup has it: against old %v; against backup %v",
-					i, op, delay, before, lineDiff(got, k.old), lineDiff(got, k.want))
+					i, op, delay, before, testdb.LineDiff(got, k.old, 20), testdb.LineDiff(got, k.want, 20))
 			}
 			if before != state {
 				state = before + " -> " + state
@@ -422,26 +422,6 @@ func runKills(t *testing.T, k *killCase, damage ...string) {
 			t.Errorf("left in the temporary directory: %s", name)
 		}
 	}
-}
-
-// lineDiff lists the lines of got not in want and of want not in got,
-// a few of each.
-func lineDiff(got, want string) []string {
-	count := map[string]int{}
-	for _, l := range strings.Split(got, "\n") {
-		count[l]++
-	}
-	for _, l := range strings.Split(want, "\n") {
-		count[l]--
-	}
-	var out []string
-	for l, n := range count {
-		if n != 0 && len(out) < 20 {
-			out = append(out, fmt.Sprintf("%+d %.150s", n, l))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // runHelper runs the child; with delay > 0 it SIGKILLs it after delay (if

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/internal/mysqlswap"
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 )
 
@@ -32,9 +33,9 @@ func myFullSnapshot(t *testing.T, q queryer) string {
 	}
 	for _, l := range rowsText(t, q, `SELECT table_name, view_definition FROM information_schema.views
 		WHERE table_schema = DATABASE() ORDER BY table_name`) {
-		b.WriteString("view " + strings.ReplaceAll(l, "`"+names(t, q, "SELECT DATABASE()")[0]+"`.", "") + "\n")
+		b.WriteString("view " + strings.ReplaceAll(l, "`"+testdb.Strings(t, q, "SELECT DATABASE()")[0]+"`.", "") + "\n")
 	}
-	for _, name := range names(t, q, `SELECT table_name FROM information_schema.tables
+	for _, name := range testdb.Strings(t, q, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`) {
 		b.WriteString(strings.Join(rowsText(t, q, "SHOW CREATE TABLE "+quoteBack(name)), "\n") + "\n")
 		b.WriteString(strings.Join(rowsText(t, q, "CHECKSUM TABLE "+quoteBack(name)+" EXTENDED"), "\n") + "\n")
@@ -167,8 +168,8 @@ func spoilDump(t *testing.T, path string, edit func([]byte) []byte) {
 // scratchLeft lists the scratch databases of the connection's database.
 func scratchLeft(t *testing.T, c queryer) []string {
 	t.Helper()
-	prefix := mysqlswap.Prefix(names(t, c, "SELECT DATABASE()")[0])
-	return names(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
+	prefix := mysqlswap.Prefix(testdb.Strings(t, c, "SELECT DATABASE()")[0])
+	return testdb.Strings(t, c, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(prefix), prefix)
 }
 
 // TestMySQLRestoreUndo: a restore that fails after the tables have moved
@@ -194,7 +195,7 @@ func TestMySQLRestoreUndo(t *testing.T) {
 	err := Restore(t.Context(), b, c, f.Path)
 	checkErr(t, err, nil, "injected failure", "is unchanged")
 	if got := myFullSnapshot(t, c); got != want {
-		t.Errorf("a failed restore changed the database: %v", lineDiff(got, want))
+		t.Errorf("a failed restore changed the database: %v", testdb.LineDiff(got, want, 20))
 	}
 	if left := scratchLeft(t, c); len(left) > 0 {
 		t.Errorf("scratch databases left: %v", left)
@@ -206,7 +207,7 @@ func TestMySQLRestoreUndo(t *testing.T) {
 // database is unchanged.
 func TestMySQLRestoreNeedsScratchPrivilege(t *testing.T) {
 	c, _, f, _ := myRestoreFixture(t, 10)
-	dbname := names(t, c, "SELECT DATABASE()")[0]
+	dbname := testdb.Strings(t, c, "SELECT DATABASE()")[0]
 	user := "strata_np_" + strings.TrimPrefix(dbname, "strata_test_")[:8]
 	mustExec(t, c, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'pw'", "GRANT ALL ON `"+dbname+"`.* TO '"+user+"'@'%'")
 	t.Cleanup(func() { c.ExecContext(context.Background(), "DROP USER '"+user+"'@'%'") })
@@ -222,7 +223,7 @@ func TestMySQLRestoreNeedsScratchPrivilege(t *testing.T) {
 	err = Restore(t.Context(), NewMySQL(udsn), uc, f.Path)
 	checkErr(t, err, nil, "is unchanged", "GRANT ALL ON `strata\\_restore\\_%`.*")
 	if got := myFullSnapshot(t, c); got != want {
-		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
+		t.Errorf("a refused restore changed the database: %v", testdb.LineDiff(got, want, 20))
 	}
 }
 
@@ -243,7 +244,7 @@ func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
 		t.Fatalf("Restore: %v", err)
 	}
 	if got := myFullSnapshot(t, c); got != want {
-		t.Fatalf("restored database differs: %v", lineDiff(got, want))
+		t.Fatalf("restored database differs: %v", testdb.LineDiff(got, want, 20))
 	}
 	for i, step := range steps {
 		t.Run(fmt.Sprintf("%02d %s", i, step), func(t *testing.T) {
@@ -264,7 +265,7 @@ func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
 				t.Fatalf("Restore after a stopped one: %v", err)
 			}
 			if got := myFullSnapshot(t, c); got != want {
-				t.Errorf("database differs from the backup: %v", lineDiff(got, want))
+				t.Errorf("database differs from the backup: %v", testdb.LineDiff(got, want, 20))
 			}
 			if left := scratchLeft(t, c); len(left) > 0 {
 				t.Errorf("scratch databases left: %v", left)
@@ -279,7 +280,7 @@ func TestMySQLRestoreAfterInterruptedSwap(t *testing.T) {
 // that name the database's tables; it returns the database's name.
 func myQualifiedTriggers(t *testing.T, c *sql.Conn) string {
 	t.Helper()
-	db := names(t, c, "SELECT DATABASE()")[0]
+	db := testdb.Strings(t, c, "SELECT DATABASE()")[0]
 	mustExec(t, c,
 		"CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, a int, b int, c varchar(20))",
 		"CREATE TABLE log (x int)",
@@ -300,7 +301,7 @@ func myQualifiedTriggers(t *testing.T, c *sql.Conn) string {
 func myTriggerBodies(t *testing.T, c *sql.Conn) []string {
 	t.Helper()
 	var out []string
-	for _, name := range names(t, c, "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() ORDER BY trigger_name") {
+	for _, name := range testdb.Strings(t, c, "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() ORDER BY trigger_name") {
 		var trig, mode, stmt, cs, cc, dc string
 		var created sql.NullString
 		if err := c.QueryRowContext(t.Context(), "SHOW CREATE TRIGGER "+quoteBack(name)).Scan(&trig, &mode, &stmt, &cs, &cc, &dc, &created); err != nil {
@@ -343,7 +344,7 @@ func TestMySQLRestoreQualifiedTriggers(t *testing.T) {
 		t.Fatalf("Restore: %v", err)
 	}
 	if after := myFullSnapshot(t, c); after != before {
-		t.Errorf("restored database differs: %v", lineDiff(after, before))
+		t.Errorf("restored database differs: %v", testdb.LineDiff(after, before, 20))
 	}
 	if got := myTriggerBodies(t, c); !slices.Equal(got, bodies) {
 		t.Errorf("restored trigger bodies\n%q\nwant\n%q", got, bodies)
@@ -384,7 +385,7 @@ func TestMySQLRestoreRefusesForeignTrigger(t *testing.T) {
 	err = Restore(t.Context(), b, c, f.Path)
 	checkErr(t, err, ErrInvalid, `trigger "t_ai"`, `database "other"`, "is unchanged")
 	if got := myFullSnapshot(t, c); got != want {
-		t.Errorf("a refused restore changed the database: %v", lineDiff(got, want))
+		t.Errorf("a refused restore changed the database: %v", testdb.LineDiff(got, want, 20))
 	}
 	if left := scratchLeft(t, c); len(left) > 0 || len(steps) > 0 {
 		t.Errorf("scratch databases left: %v, swap steps run: %v", left, steps)

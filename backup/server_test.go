@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/internal/testdb/pgtest"
 )
@@ -34,7 +35,7 @@ func serverSnapshot(t *testing.T, q queryer, schemaExpr string) string {
 		ORDER BY table_name, constraint_name`) {
 		b.WriteString("constraint " + l + "\n")
 	}
-	for _, name := range names(t, q, `SELECT table_name FROM information_schema.tables
+	for _, name := range testdb.Strings(t, q, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = `+schemaExpr+` AND table_type = 'BASE TABLE' ORDER BY table_name`) {
 		quoted := quoteDouble(name)
 		if !strings.Contains(schemaExpr, "public") {
@@ -331,7 +332,7 @@ exit 3`)
 
 func dbName(t *testing.T, c queryer) string {
 	t.Helper()
-	n := names(t, c, `SELECT current_database()`)
+	n := testdb.Strings(t, c, `SELECT current_database()`)
 	return n[0]
 }
 
@@ -392,11 +393,11 @@ func TestMySQLBackupRestore(t *testing.T) {
 			if err := c.QueryRowContext(t.Context(), "SELECT answer()").Scan(&answer); err != nil || answer != 42 {
 				t.Errorf("restored function: %d, %v", answer, err)
 			}
-			if got := names(t, c, "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() ORDER BY 1"); !slices.Equal(got, []string{"answer"}) {
+			if got := testdb.Strings(t, c, "SELECT routine_name FROM information_schema.routines WHERE routine_schema = DATABASE() ORDER BY 1"); !slices.Equal(got, []string{"answer"}) {
 				t.Errorf("routines after restore: %v, want [answer]", got)
 			}
 			mustExec(t, c, "INSERT INTO users (name) VALUES ('  pad  ')")
-			if got := names(t, c, "SELECT name FROM users WHERE id = LAST_INSERT_ID()"); len(got) != 1 || got[0] != "pad" {
+			if got := testdb.Strings(t, c, "SELECT name FROM users WHERE id = LAST_INSERT_ID()"); len(got) != 1 || got[0] != "pad" {
 				t.Errorf("trigger after restore: %q", got)
 			}
 			var fk int

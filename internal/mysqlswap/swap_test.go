@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-go/strata/dialect/mysql"
 	"github.com/strata-go/strata/internal/mysqlswap"
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/internal/testdb/mytest"
 	"github.com/strata-go/strata/migration"
 )
@@ -81,7 +82,7 @@ func newFixture(t *testing.T) *swapFixture {
 	t.Helper()
 	db, _ := mytest.New(t)
 	f := &swapFixture{db: db}
-	f.target = names(t, db, "SELECT DATABASE()")[0]
+	f.target = testdb.Strings(t, db, "SELECT DATABASE()")[0]
 	f.scratch, f.hold = mysqlswap.Names(f.target)
 	t.Cleanup(func() { dropRestoreDatabases(db, f.target) })
 	c := pin(t, db)
@@ -140,7 +141,7 @@ func (f *swapFixture) check(t *testing.T, want string) {
 	case got == f.new:
 		t.Errorf("database is the restored one, want the %s one", want)
 	default:
-		t.Errorf("database is a mix: against old %v; against new %v", lineDiff(got, f.old), lineDiff(got, f.new))
+		t.Errorf("database is a mix: against old %v; against new %v", testdb.LineDiff(got, f.old, 20), testdb.LineDiff(got, f.new, 20))
 	}
 	if left := restoreDatabases(t, f.db, f.target); len(left) > 0 {
 		t.Errorf("restore databases left: %v", left)
@@ -316,7 +317,7 @@ func TestMySQLSwapUndo(t *testing.T) {
 // wildcard.
 func TestRecoverTouchesOnlyItsTarget(t *testing.T) {
 	db, _ := mytest.New(t)
-	base := names(t, db, "SELECT DATABASE()")[0]
+	base := testdb.Strings(t, db, "SELECT DATABASE()")[0]
 	mk := func(name string) *swapFixture {
 		execAll(t, db, "CREATE DATABASE "+quote(name)+" CHARACTER SET utf8mb4")
 		t.Cleanup(func() {
@@ -363,7 +364,7 @@ func TestRecoverTouchesOnlyItsTarget(t *testing.T) {
 		t.Fatalf("Recover %s: %v", axb.target, err)
 	}
 	if got := snapshot(t, db, ab.target); got != mid {
-		t.Errorf("Recover of %s changed %s: %v", axb.target, ab.target, lineDiff(got, mid))
+		t.Errorf("Recover of %s changed %s: %v", axb.target, ab.target, testdb.LineDiff(got, mid, 20))
 	}
 	if left := restoreDatabases(t, db, ab.target); len(left) != 2 {
 		t.Errorf("restore databases of %s after Recover of %s: %v, want the scratch and hold ones", ab.target, axb.target, left)
@@ -372,14 +373,14 @@ func TestRecoverTouchesOnlyItsTarget(t *testing.T) {
 		t.Fatalf("Recover %s: %v", ab.target, err)
 	}
 	if got := snapshot(t, db, ab.target); got != ab.new {
-		t.Errorf("Recover of %s did not finish its restore: %v", ab.target, lineDiff(got, ab.new))
+		t.Errorf("Recover of %s did not finish its restore: %v", ab.target, testdb.LineDiff(got, ab.new, 20))
 	}
-	if n := names(t, db, "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?", decoy); len(n) != 1 {
+	if n := testdb.Strings(t, db, "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?", decoy); len(n) != 1 {
 		t.Errorf("Recover dropped %s, which is not a restore database", decoy)
 	}
 	// The other database's own swap is still its own to recover.
 	if got := snapshot(t, db, axb.target); got != axb.old {
-		t.Errorf("%s changed: %v", axb.target, lineDiff(got, axb.old))
+		t.Errorf("%s changed: %v", axb.target, testdb.LineDiff(got, axb.old, 20))
 	}
 }
 
@@ -427,7 +428,7 @@ func snapshot(t *testing.T, db *sql.DB, schema string) string {
 	t.Helper()
 	var b strings.Builder
 	c := db
-	for _, tbl := range names(t, c, `SELECT table_name FROM information_schema.tables
+	for _, tbl := range testdb.Strings(t, c, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = ? AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'strata|_migrations%' ESCAPE '|' ORDER BY table_name`, schema) {
 		for _, l := range rowsText(t, c, "SHOW CREATE TABLE "+quote(schema)+"."+quote(tbl)) {
 			b.WriteString("table " + l + "\n")
@@ -460,7 +461,7 @@ func snapshot(t *testing.T, db *sql.DB, schema string) string {
 func restoreDatabases(t *testing.T, db *sql.DB, target string) []string {
 	t.Helper()
 	p := mysqlswap.Prefix(target)
-	return names(t, db, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(p), p)
+	return testdb.Strings(t, db, `SELECT schema_name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ?`, len(p), p)
 }
 
 func dropRestoreDatabases(db *sql.DB, target string) {
@@ -506,27 +507,6 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func names(t *testing.T, db queryer, q string, args ...any) []string {
-	t.Helper()
-	rows, err := db.QueryContext(t.Context(), q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return out
-}
-
 // rowsText runs q and returns each row's columns joined by '|'.
 func rowsText(t *testing.T, db queryer, q string, args ...any) []string {
 	t.Helper()
@@ -561,25 +541,6 @@ func rowsText(t *testing.T, db queryer, q string, args ...any) []string {
 	if err := rows.Err(); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	return out
-}
-
-// lineDiff lists a few lines of got not in want and of want not in got.
-func lineDiff(got, want string) []string {
-	count := map[string]int{}
-	for _, l := range strings.Split(got, "\n") {
-		count[l]++
-	}
-	for _, l := range strings.Split(want, "\n") {
-		count[l]--
-	}
-	var out []string
-	for l, n := range count {
-		if n != 0 && len(out) < 10 {
-			out = append(out, fmt.Sprintf("%+d %.200s", n, l))
-		}
-	}
-	slices.Sort(out)
 	return out
 }
 
@@ -722,7 +683,7 @@ func TestMySQLSwapRecoveryOtherCharset(t *testing.T) {
 			if err := mysqlswap.Recover(t.Context(), c, f.target); err != nil {
 				t.Fatalf("Recover: %v", err)
 			}
-			if got := names(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
+			if got := testdb.Strings(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
 				t.Errorf("the session's character set is %s after Recover, want latin1", got[0])
 			}
 			f.check(t, tt.want)
@@ -748,7 +709,7 @@ func TestMySQLSwapOtherCharset(t *testing.T) {
 	if err := mysqlswap.Swap(t.Context(), c, f.target, f.scratch, f.hold, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := names(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
+	if got := testdb.Strings(t, c, "SELECT CONCAT_WS(',', @@character_set_client, @@character_set_connection, @@character_set_results)"); got[0] != "latin1,latin1,latin1" {
 		t.Errorf("the session's character set is %s after Swap, want latin1", got[0])
 	}
 	execAll(t, f.db, "DROP DATABASE "+quote(f.scratch)) // as the restore does
